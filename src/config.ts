@@ -1,0 +1,283 @@
+import { Command, CommanderError, Option } from "commander";
+import { z } from "zod";
+import { formatDuration, parseDuration } from "./duration.js";
+
+/** The validated, frozen runtime configuration. Nothing downstream sees raw flags or env. */
+export interface Config {
+  readonly web: {
+    /** undefined = all interfaces (":9877"). */
+    readonly listenHost: string | undefined;
+    readonly listenPort: number;
+    readonly telemetryPath: string;
+  };
+  readonly poll: { readonly intervalMs: number };
+  readonly aws: {
+    /** Empty = resolve one region from the SDK's default region chain at start. */
+    readonly regions: readonly string[];
+    readonly requestTimeoutMs: number;
+    readonly maxAttempts: number;
+  };
+  readonly ssm: { readonly filters: readonly AssociationFilter[] };
+  readonly log: { readonly level: LogLevel };
+}
+
+export interface AssociationFilter {
+  readonly key: AssociationFilterKey;
+  readonly value: string;
+}
+
+/** The AssociationFilterList keys of the ListAssociations API (botocore model, AssociationFilterKey). */
+export const ASSOCIATION_FILTER_KEYS = [
+  "InstanceId",
+  "Name",
+  "AssociationId",
+  "AssociationStatusName",
+  "LastExecutedBefore",
+  "LastExecutedAfter",
+  "AssociationName",
+  "ResourceGroupName",
+  "CloudConnectorId",
+] as const;
+export type AssociationFilterKey = (typeof ASSOCIATION_FILTER_KEYS)[number];
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Every problem found in the input, one line each. main.ts prints them and exits 2. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+export type CommandLine =
+  | { readonly kind: "run"; readonly config: Config }
+  | { readonly kind: "help"; readonly text: string }
+  | { readonly kind: "version"; readonly text: string };
+
+interface FlagSpec {
+  readonly flag: string;
+  readonly description: string;
+  readonly defaultValue?: string;
+  readonly repeatable?: boolean;
+  readonly valueName: string;
+}
+
+const FLAGS = [
+  { flag: "web.listen-address", valueName: "address", defaultValue: ":9877", description: "address to listen on for /metrics and health checks, [host]:port" },
+  { flag: "web.telemetry-path", valueName: "path", defaultValue: "/metrics", description: "path under which to expose metrics" },
+  { flag: "poll.interval", valueName: "duration", defaultValue: "60s", description: "how often to call ListAssociations for every region (e.g. 30s, 5m)" },
+  { flag: "aws.region", valueName: "region", repeatable: true, description: "region to poll; repeat or comma-separate for several (default: the AWS SDK region chain, e.g. AWS_REGION)" },
+  { flag: "aws.request-timeout", valueName: "duration", defaultValue: "10s", description: "timeout of one AWS API request attempt" },
+  { flag: "aws.max-attempts", valueName: "n", defaultValue: "3", description: "attempts per AWS API call, retries included (adaptive retry mode)" },
+  { flag: "ssm.filter", valueName: "KEY=VALUE", repeatable: true, description: `ListAssociations filter, repeatable; KEY is one of ${ASSOCIATION_FILTER_KEYS.join(", ")}` },
+  { flag: "log.level", valueName: "level", defaultValue: "info", description: `log level: ${LOG_LEVELS.join(", ")}` },
+] as const satisfies readonly FlagSpec[];
+
+type FlagName = (typeof FLAGS)[number]["flag"];
+
+/** `poll.interval` → `SSM_EXPORTER_POLL_INTERVAL`. */
+export function envName(flag: string): string {
+  return `SSM_EXPORTER_${flag.replace(/[.-]/g, "_").toUpperCase()}`;
+}
+
+/** Commander's attribute name for a flag (it camel-cases hyphens only: "web.listenAddress"). */
+function attributeName(flag: string): string {
+  return new Option(`--${flag} <v>`).attributeName();
+}
+
+function buildCommand(version: string): Command {
+  const program = new Command("ssm-association-exporter")
+    .description("Prometheus exporter for AWS Systems Manager State Manager associations")
+    .helpOption("-h, --help", "show this help and exit")
+    .version(version, "--version", "print the version and exit")
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  for (const spec of FLAGS) {
+    const description = `${spec.description} [env ${envName(spec.flag)}]`;
+    const option = new Option(`--${spec.flag} <${spec.valueName}>`, description);
+    if ("defaultValue" in spec) option.default(spec.defaultValue);
+    if ("repeatable" in spec && spec.repeatable) {
+      option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), ...splitList(value)]);
+    }
+    program.addOption(option);
+  }
+  return program;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+}
+
+/** Where a value came from, for error messages: `--poll.interval` or `SSM_EXPORTER_POLL_INTERVAL`. */
+type Sourced<T> = { readonly value: T; readonly origin: string };
+
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+const durationField = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: "custom", message: `"${text}" is not a duration (use e.g. 30s, 5m, 1h)` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: "custom", message: `${text} is out of range (${formatDuration(min)} to ${formatDuration(max)})` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const listenAddressField = z.string().transform((text, ctx) => {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  if (!match) {
+    ctx.addIssue({ code: "custom", message: `"${text}" is not [host]:port (e.g. :9877, 127.0.0.1:9877)` });
+    return z.NEVER;
+  }
+  const port = Number(match[3]);
+  if (!Number.isInteger(port) || port > 65_535) {
+    ctx.addIssue({ code: "custom", message: `port ${match[3]} is out of range (0 to 65535)` });
+    return z.NEVER;
+  }
+  const host = match[1] ?? match[2];
+  return { host: host === "" ? undefined : host, port };
+});
+
+const telemetryPathField = z.string().superRefine((p, ctx) => {
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(p)) {
+    ctx.addIssue({ code: "custom", message: `"${p}" must start with / and contain only URL path characters` });
+  } else if (["/", "/healthz", "/readyz"].includes(p)) {
+    ctx.addIssue({ code: "custom", message: `"${p}" is taken by another endpoint (/, /healthz, /readyz)` });
+  }
+});
+
+const regionField = z.string().superRefine((r, ctx) => {
+  if (!REGION.test(r)) ctx.addIssue({ code: "custom", message: `"${r}" is not an AWS region name (e.g. us-east-1)` });
+});
+
+const filterField = z.string().transform((text, ctx) => {
+  const eq = text.indexOf("=");
+  const key = eq > 0 ? text.slice(0, eq) : text;
+  const value = eq > 0 ? text.slice(eq + 1) : "";
+  if (eq <= 0 || value === "") {
+    ctx.addIssue({ code: "custom", message: `"${text}" is not KEY=VALUE` });
+    return z.NEVER;
+  }
+  if (!(ASSOCIATION_FILTER_KEYS as readonly string[]).includes(key)) {
+    ctx.addIssue({ code: "custom", message: `unknown filter key "${key}" (one of ${ASSOCIATION_FILTER_KEYS.join(", ")})` });
+    return z.NEVER;
+  }
+  if ((key === "LastExecutedBefore" || key === "LastExecutedAfter") && (!ISO_DATE.test(value) || Number.isNaN(Date.parse(value)))) {
+    ctx.addIssue({ code: "custom", message: `${key} needs an ISO 8601 date, got "${value}" (e.g. 2026-01-31T00:00:00Z)` });
+    return z.NEVER;
+  }
+  return { key: key as AssociationFilterKey, value };
+});
+
+const maxAttemptsField = z.string().transform((text, ctx) => {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 10) {
+    ctx.addIssue({ code: "custom", message: `"${text}" is not a whole number from 1 to 10` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const logLevelField = z.string().transform((text, ctx) => {
+  if (!(LOG_LEVELS as readonly string[]).includes(text)) {
+    ctx.addIssue({ code: "custom", message: `"${text}" is not a log level (one of ${LOG_LEVELS.join(", ")})` });
+    return z.NEVER;
+  }
+  return text as LogLevel;
+});
+
+/**
+ * Parses flags (argv without node and script) and SSM_EXPORTER_* variables. A flag wins over its
+ * variable. Throws ConfigError listing every problem found.
+ */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv, version: string): CommandLine {
+  const program = buildCommand(version);
+  try {
+    program.parse([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed") return { kind: "help", text: program.helpInformation() };
+      if (err.code === "commander.version") return { kind: "version", text: version };
+      throw new ConfigError([err.message.replace(/^error: /, "")]);
+    }
+    throw err;
+  }
+
+  const problems: string[] = [];
+  for (const arg of program.args) {
+    problems.push(arg.startsWith("-") ? `unknown flag ${arg.split("=")[0]} (see --help)` : `unexpected argument "${arg}"`);
+  }
+
+  const opts = program.opts<Record<string, string | string[] | undefined>>();
+  const raw = (flag: FlagName): Sourced<string | string[] | undefined> => {
+    const key = attributeName(flag);
+    if (program.getOptionValueSource(key) === "cli") return { value: opts[key], origin: `--${flag}` };
+    const fromEnv = env[envName(flag)];
+    if (fromEnv !== undefined && fromEnv !== "") {
+      const spec = FLAGS.find((f) => f.flag === flag);
+      const value = spec && "repeatable" in spec ? splitList(fromEnv) : fromEnv.trim();
+      return { value, origin: envName(flag) };
+    }
+    return { value: opts[key], origin: `--${flag}` };
+  };
+
+  const check = <T>(flag: FlagName, schema: z.ZodType<T, string>): T | undefined => {
+    const { value, origin } = raw(flag);
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) problems.push(`${origin}: ${issue.message}`);
+    return undefined;
+  };
+  const checkEach = <T>(flag: FlagName, schema: z.ZodType<T, string>): T[] => {
+    const { value, origin } = raw(flag);
+    const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    const out: T[] = [];
+    for (const v of values) {
+      const result = schema.safeParse(v);
+      if (result.success) out.push(result.data);
+      else for (const issue of result.error.issues) problems.push(`${origin}: ${issue.message}`);
+    }
+    return out;
+  };
+
+  const listen = check("web.listen-address", listenAddressField);
+  const telemetryPath = check("web.telemetry-path", telemetryPathField);
+  const intervalMs = check("poll.interval", durationField(1_000, 86_400_000));
+  const requestTimeoutMs = check("aws.request-timeout", durationField(100, 300_000));
+  const maxAttempts = check("aws.max-attempts", maxAttemptsField);
+  const regions = checkEach("aws.region", regionField);
+  const filters = checkEach("ssm.filter", filterField);
+  const level = check("log.level", logLevelField);
+
+  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || !requestTimeoutMs || !maxAttempts || !level) {
+    throw new ConfigError(problems);
+  }
+  const config: Config = {
+    web: { listenHost: listen.host, listenPort: listen.port, telemetryPath },
+    poll: { intervalMs },
+    aws: { regions: [...new Set(regions)], requestTimeoutMs, maxAttempts },
+    ssm: { filters },
+    log: { level },
+  };
+  return { kind: "run", config: deepFreeze(config) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

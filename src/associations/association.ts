@@ -52,5 +52,6 @@ export interface AssociationSource {
   readonly region: string;
   /** Resolves the account id of the credentials in use (cached after the first success). */
   accountId(): Promise<string>;
-  listAssociations(): Promise<Association[]>;
+  /** Every association, all pages. The signal aborts in-flight requests at shutdown. */
+  listAssociations(signal?: AbortSignal): Promise<Association[]>;
 }

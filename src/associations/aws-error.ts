@@ -1,0 +1,46 @@
+import { AwsCallError } from "./association.js";
+
+interface SdkErrorShape {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+/**
+ * Any rejection of an SDK call → AwsCallError with the AWS error code. Service errors carry the code
+ * in `name`; network errors in `code` (ECONNREFUSED, ...); SDK timeouts are named TimeoutError.
+ */
+export function toAwsCallError(err: unknown, operation: string, region: string): AwsCallError {
+  if (err instanceof AwsCallError) return err;
+  const shape = asShape(err);
+  const message = typeof shape.message === "string" && shape.message !== "" ? firstLine(shape.message) : String(err);
+  return new AwsCallError(operation, awsErrorCode(err), region, message, httpStatusOf(shape));
+}
+
+function asShape(err: unknown): SdkErrorShape {
+  return typeof err === "object" && err !== null ? (err as SdkErrorShape) : {};
+}
+
+function httpStatusOf(shape: SdkErrorShape): number | undefined {
+  return typeof shape.$metadata?.httpStatusCode === "number" ? shape.$metadata.httpStatusCode : undefined;
+}
+
+/** The AWS error code of an SDK rejection, e.g. ThrottlingException, ECONNREFUSED, TimeoutError, HTTP502. */
+export function awsErrorCode(err: unknown): string {
+  if (err instanceof AwsCallError) return err.code;
+  const shape = asShape(err);
+  const httpStatus = httpStatusOf(shape);
+  if (typeof shape.code === "string" && /^[A-Z0-9_]+$/.test(shape.code)) return shape.code; // Node network errors
+  if (typeof shape.name === "string" && shape.name !== "" && shape.name !== "Error") {
+    // The SDK names an unparseable error response "Unknown"/"UnknownError"; the status says more.
+    if (/^Unknown(Error)?$/.test(shape.name) && httpStatus !== undefined) return `HTTP${httpStatus}`;
+    return shape.name;
+  }
+  return httpStatus !== undefined ? `HTTP${httpStatus}` : "UnknownError";
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n", 1)[0] ?? "";
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}

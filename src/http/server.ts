@@ -1,0 +1,121 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import express, { type Request, type Response } from "express";
+import { pinoHttp } from "pino-http";
+import type { Logger } from "../log.js";
+import type { CurrentSnapshot } from "../metrics/current.js";
+import type { ExporterMetrics } from "../metrics/exporter-metrics.js";
+import { isReady } from "../snapshot.js";
+import type { BuildInfo } from "../version.js";
+import { landingPage } from "./landing-page.js";
+
+export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+export interface AppOptions {
+  readonly telemetryPath: string;
+  readonly current: CurrentSnapshot;
+  readonly exporterMetrics: ExporterMetrics;
+  readonly build: BuildInfo;
+  readonly logger: Logger;
+}
+
+/**
+ * /metrics writes the bytes rendered at the last poll (plus the small self-metrics registry) with
+ * explicit headers: no per-scrape rendering, ETag hashing or compression of association data.
+ */
+export function createApp(options: AppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+  app.use(pinoHttp({ logger: options.logger, useLevel: "debug" }));
+
+  const routes: Record<string, (req: Request, res: Response) => Promise<void> | void> = {
+    "/": (_req, res) => {
+      res.status(200).type("html").send(landingPage(options.build, options.telemetryPath));
+    },
+    "/healthz": (_req, res) => {
+      res.status(200).type("text/plain").send("ok\n");
+    },
+    "/readyz": (_req, res) => {
+      const snapshot = options.current.get()?.snapshot;
+      if (isReady(snapshot)) {
+        res.status(200).type("text/plain").send("ready\n");
+        return;
+      }
+      const waiting = (snapshot?.targets ?? [])
+        .filter((t) => t.lastSuccessSeconds === undefined)
+        .map((t) => t.target.region);
+      const detail = snapshot ? `waiting for a first successful poll of: ${waiting.join(", ")}` : "waiting for the first poll";
+      res.status(503).type("text/plain").send(`not ready: ${detail}\n`);
+    },
+    [options.telemetryPath]: async (req, res) => {
+      const rendered = options.current.get()?.rendered;
+      const self = Buffer.from(await options.exporterMetrics.registry.metrics(), "utf8");
+      const gzip = req.acceptsEncodings("gzip", "identity") === "gzip";
+      // A gzip stream may hold several members; decoders (Go's included) read them as one body.
+      const parts = gzip ? [rendered?.gzip, gzipSync(self)] : [rendered?.text, self];
+      const chunks = parts.filter((p): p is Buffer => p !== undefined && p.length > 0);
+      res.status(200);
+      res.setHeader("Content-Type", EXPOSITION_CONTENT_TYPE);
+      res.setHeader("Content-Length", chunks.reduce((n, c) => n + c.length, 0));
+      res.setHeader("Vary", "Accept-Encoding");
+      res.setHeader("Cache-Control", "no-store");
+      if (gzip) res.setHeader("Content-Encoding", "gzip");
+      if (req.method === "HEAD") {
+        res.end();
+        return;
+      }
+      for (const chunk of chunks.slice(0, -1)) res.write(chunk);
+      res.end(chunks.at(-1));
+    },
+  };
+
+  app.use(async (req, res, next) => {
+    const handler = Object.hasOwn(routes, req.path) ? routes[req.path] : undefined;
+    if (!handler) {
+      res.status(404).type("text/plain").send(`404 not found: ${req.path}\n`);
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.status(405).set("Allow", "GET, HEAD").type("text/plain").send(`405 method not allowed: ${req.method}\n`);
+      return;
+    }
+    try {
+      await handler(req, res);
+    } catch (err) {
+      next(err);
+    }
+  });
+  return app;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections. */
+  close(): Promise<void>;
+}
+
+export async function listen(app: express.Express, host: string | undefined, port: number): Promise<RunningServer> {
+  const server = host === undefined ? app.listen(port) : app.listen(port, host);
+  await Promise.race([
+    once(server, "listening"),
+    once(server, "error").then(([err]) => {
+      throw err;
+    }),
+  ]);
+  const address = server.address() as AddressInfo;
+  const urlHost = host === undefined || host === "::" || host === "0.0.0.0" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  return {
+    host: address.address,
+    port: address.port,
+    url: `http://${urlHost}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

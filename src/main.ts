@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { ConfigError, parseCommandLine, type CommandLine } from "./config.js";
+import { startExporter, type RunningExporter } from "./exporter.js";
+import { createLogger } from "./log.js";
+import { resolveRegions } from "./region.js";
+import { readBuildInfo } from "./version.js";
+
+const EXIT_BAD_CONFIG = 2;
+const SHUTDOWN_GRACE_MS = 4_000;
+
+function fail(problems: readonly string[], code: number): never {
+  for (const problem of problems) process.stderr.write(`ssm-association-exporter: ${problem}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const build = readBuildInfo();
+  let commandLine: CommandLine;
+  try {
+    commandLine = parseCommandLine(process.argv.slice(2), process.env, build.version);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.problems, EXIT_BAD_CONFIG);
+    throw err;
+  }
+  if (commandLine.kind === "help") {
+    process.stdout.write(commandLine.text);
+    return;
+  }
+  if (commandLine.kind === "version") {
+    process.stdout.write(`${build.name} ${build.version} (revision ${build.revision}, Node.js ${build.nodejsVersion})\n`);
+    return;
+  }
+  const { config } = commandLine;
+  const regions = await resolveRegions(config.aws.regions);
+  if (!regions) fail(["no AWS region: set --aws.region, SSM_EXPORTER_AWS_REGION or AWS_REGION"], EXIT_BAD_CONFIG);
+
+  const logger = createLogger(config.log.level);
+  let exporter: RunningExporter;
+  try {
+    exporter = await startExporter(config, { logger, build, regions });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    fail([`cannot listen on ${config.web.listenHost ?? ""}:${config.web.listenPort}: ${code ?? String(err)}`], 1);
+  }
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    // In-flight scrapes get a grace period; after it the process exits regardless.
+    setTimeout(() => {
+      logger.warn({ grace_ms: SHUTDOWN_GRACE_MS }, "shutdown grace period over, exiting");
+      process.exit(0);
+    }, SHUTDOWN_GRACE_MS).unref();
+    exporter.close().then(
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ssm-association-exporter: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import type { TargetKey } from "../associations/association.js";
+import type { Snapshot } from "../snapshot.js";
+import type { BuildInfo } from "../version.js";
+
+const TARGET_LABELS = ["account_id", "region"] as const;
+
+/**
+ * The exporter's own metrics, in their own Registry: rendered per scrape (they are few), unlike the
+ * association data, which is rendered once per poll.
+ */
+export class ExporterMetrics {
+  readonly registry = new Registry();
+  private readonly up: Gauge<(typeof TARGET_LABELS)[number]>;
+  private readonly lastSuccess: Gauge<(typeof TARGET_LABELS)[number]>;
+  private readonly pollDuration: Gauge<(typeof TARGET_LABELS)[number]>;
+  private readonly associations: Gauge<(typeof TARGET_LABELS)[number]>;
+  private readonly apiRequests: Counter<"account_id" | "region" | "operation" | "outcome">;
+  private readonly pollsSkipped: Counter;
+
+  constructor(build: BuildInfo, options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.up = new Gauge({
+      name: "aws_ssm_exporter_up",
+      help: "1 if the latest poll of this account and region succeeded, 0 if it failed.",
+      labelNames: TARGET_LABELS,
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: "aws_ssm_exporter_last_success_timestamp_seconds",
+      help: "Unix time of the latest successful poll of this account and region.",
+      labelNames: TARGET_LABELS,
+      registers,
+    });
+    this.pollDuration = new Gauge({
+      name: "aws_ssm_exporter_poll_duration_seconds",
+      help: "Duration of the latest poll of this account and region, successful or not.",
+      labelNames: TARGET_LABELS,
+      registers,
+    });
+    this.associations = new Gauge({
+      name: "aws_ssm_exporter_associations",
+      help: "Associations of this account and region in the snapshot being served.",
+      labelNames: TARGET_LABELS,
+      registers,
+    });
+    this.apiRequests = new Counter({
+      name: "aws_ssm_exporter_api_requests_total",
+      help: "AWS API requests by operation and outcome (success or the AWS error code), one per attempt: retries and throttled attempts count.",
+      labelNames: ["account_id", "region", "operation", "outcome"],
+      registers,
+    });
+    this.pollsSkipped = new Counter({
+      name: "aws_ssm_exporter_polls_skipped_total",
+      help: "Poll ticks skipped because the previous poll was still running (poll interval too short).",
+      registers,
+    });
+    new Gauge({
+      name: "aws_ssm_exporter_build_info",
+      help: "Build of the exporter; value is always 1.",
+      labelNames: ["version", "revision", "nodejs_version"],
+      registers,
+    }).set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion }, 1);
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordApiCall(target: TargetKey, operation: string, outcome: string): void {
+    this.apiRequests.inc({ account_id: target.accountId, region: target.region, operation, outcome });
+  }
+
+  recordSkippedPoll(): void {
+    this.pollsSkipped.inc();
+  }
+
+  /** Mirrors the snapshot's per-target state; targets no longer polled disappear. */
+  publish(snapshot: Snapshot): void {
+    for (const gauge of [this.up, this.lastSuccess, this.pollDuration, this.associations]) gauge.reset();
+    for (const state of snapshot.targets) {
+      const labels = { account_id: state.target.accountId, region: state.target.region };
+      this.up.set(labels, state.up ? 1 : 0);
+      if (state.lastSuccessSeconds !== undefined) this.lastSuccess.set(labels, state.lastSuccessSeconds);
+      this.pollDuration.set(labels, state.pollDurationSeconds);
+      this.associations.set(labels, state.associations.length);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import type { Association } from "../associations/association.js";
+
+/**
+ * THE metric contract for association data. Renaming a metric or a label here is a breaking change
+ * for every dashboard and alert; docs/metrics.md is checked against this list by a test.
+ */
+
+/** Labels on every association series, in this order. */
+export const COMMON_LABELS = ["account_id", "region", "association_id", "association_name", "document_name"] as const;
+
+/** The Overview.Status values AWS documents; each always gets a series (0 or 1). */
+export const KNOWN_STATUSES = ["Pending", "Success", "Failed"] as const;
+
+/** Target-count keys always present (0 when AWS sends none), so `sum()` and alerts never see gaps. */
+export const ALWAYS_PRESENT_TARGET_STATUSES = ["Success", "Failed", "Pending"] as const;
+
+/** One sample of a family for one association: the family's extra labels and the value. */
+export interface Sample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+export interface AssociationFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "gauge";
+  /** Labels after COMMON_LABELS. */
+  readonly extraLabels: readonly string[];
+  readonly samples: (association: Association) => readonly Sample[];
+}
+
+const POLLED = "Read from ListAssociations by a background poll (see --poll.interval).";
+
+export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
+  {
+    name: "aws_ssm_association_info",
+    help: `Static properties of a State Manager association; value is always 1. ${POLLED}`,
+    type: "gauge",
+    extraLabels: ["document_version", "association_version", "schedule_expression"],
+    samples: (a) => [
+      {
+        labels: {
+          document_version: a.documentVersion,
+          association_version: a.associationVersion,
+          schedule_expression: a.scheduleExpression,
+        },
+        value: 1,
+      },
+    ],
+  },
+  {
+    name: "aws_ssm_association_status",
+    help: `Overview.Status of the association: 1 for the current status, 0 for the other known ones (Pending, Success, Failed). ${POLLED}`,
+    type: "gauge",
+    extraLabels: ["status"],
+    samples: (a) => {
+      const known: readonly string[] = KNOWN_STATUSES;
+      const samples = KNOWN_STATUSES.map((status) => ({ labels: { status }, value: a.status === status ? 1 : 0 }));
+      return a.status !== "" && !known.includes(a.status) ? [...samples, { labels: { status: a.status }, value: 1 }] : samples;
+    },
+  },
+  {
+    name: "aws_ssm_association_detailed_status",
+    help: `Overview.DetailedStatus of the association (free text such as Success, Failed, Associated, Creating); value is always 1. ${POLLED}`,
+    type: "gauge",
+    extraLabels: ["detailed_status"],
+    samples: (a) => [{ labels: { detailed_status: a.detailedStatus }, value: 1 }],
+  },
+  {
+    name: "aws_ssm_association_targets",
+    help: `Number of targets of the association per status, from Overview.AssociationStatusAggregatedCount; Success, Failed and Pending are always present. ${POLLED}`,
+    type: "gauge",
+    extraLabels: ["status"],
+    samples: (a) => {
+      const counts: Record<string, number> = {};
+      for (const status of ALWAYS_PRESENT_TARGET_STATUSES) counts[status] = 0;
+      Object.assign(counts, a.targetCounts);
+      return Object.entries(counts).map(([status, value]) => ({ labels: { status }, value }));
+    },
+  },
+  {
+    name: "aws_ssm_association_last_execution_timestamp_seconds",
+    help: `LastExecutionDate of the association as Unix time; absent when it never ran. ${POLLED}`,
+    type: "gauge",
+    extraLabels: [],
+    samples: (a) => (a.lastExecutionSeconds === undefined ? [] : [{ labels: {}, value: a.lastExecutionSeconds }]),
+  },
+  {
+    name: "aws_ssm_association_schedule_offset_seconds",
+    help: `ScheduleOffset of the association (days after the cron time) in seconds; absent when unset. ${POLLED}`,
+    type: "gauge",
+    extraLabels: [],
+    samples: (a) => (a.scheduleOffsetDays === undefined ? [] : [{ labels: {}, value: a.scheduleOffsetDays * 86_400 }]),
+  },
+  {
+    name: "aws_ssm_association_max_duration_seconds",
+    help: `Duration of the association (maximum run time, hours) in seconds; absent when unset. ${POLLED}`,
+    type: "gauge",
+    extraLabels: [],
+    samples: (a) => (a.durationHours === undefined ? [] : [{ labels: {}, value: a.durationHours * 3_600 }]),
+  },
+];

@@ -1,0 +1,25 @@
+import type { Association, AwsCallError, TargetKey } from "./associations/association.js";
+
+/** What the exporter knows about one polled account×region after a poll. */
+export interface TargetState {
+  readonly target: TargetKey;
+  /** The last good associations: kept when a poll fails, so a failed poll never blanks data. */
+  readonly associations: readonly Association[];
+  /** Whether the latest poll of this target succeeded. */
+  readonly up: boolean;
+  /** Unix seconds of the latest successful poll; undefined until the first one. */
+  readonly lastSuccessSeconds: number | undefined;
+  /** Duration of the latest poll, successful or not. */
+  readonly pollDurationSeconds: number;
+  readonly lastError: AwsCallError | undefined;
+}
+
+/** One complete, immutable view of every target, swapped in whole after each poll. */
+export interface Snapshot {
+  readonly takenAtSeconds: number;
+  readonly targets: readonly TargetState[];
+}
+
+export function isReady(snapshot: Snapshot | undefined): boolean {
+  return snapshot !== undefined && snapshot.targets.length > 0 && snapshot.targets.every((t) => t.lastSuccessSeconds !== undefined);
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseCommandLine, type Config } from "../src/config.js";
+
+function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
+  const result = parseCommandLine(argv, env, "1.2.3");
+  if (result.kind !== "run") throw new Error(`expected a run, got ${result.kind}`);
+  return result.config;
+}
+
+function problems(argv: string[], env: NodeJS.ProcessEnv = {}): readonly string[] {
+  try {
+    parseCommandLine(argv, env, "1.2.3");
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parseCommandLine", () => {
+  it("has the documented defaults", () => {
+    expect(run([])).toEqual({
+      web: { listenHost: undefined, listenPort: 9877, telemetryPath: "/metrics" },
+      poll: { intervalMs: 60_000 },
+      aws: { regions: [], requestTimeoutMs: 10_000, maxAttempts: 3 },
+      ssm: { filters: [] },
+      log: { level: "info" },
+    });
+  });
+
+  it("reads every flag", () => {
+    const config = run([
+      "--web.listen-address=127.0.0.1:9000",
+      "--web.telemetry-path",
+      "/m",
+      "--poll.interval=1m30s",
+      "--aws.region=us-east-1",
+      "--aws.region",
+      "eu-west-1,ap-southeast-2",
+      "--aws.request-timeout=5s",
+      "--aws.max-attempts=5",
+      "--ssm.filter",
+      "Name=AWS-RunPatchBaseline",
+      "--ssm.filter=LastExecutedAfter=2026-01-31T00:00:00Z",
+      "--log.level=debug",
+    ]);
+    expect(config).toEqual({
+      web: { listenHost: "127.0.0.1", listenPort: 9000, telemetryPath: "/m" },
+      poll: { intervalMs: 90_000 },
+      aws: { regions: ["us-east-1", "eu-west-1", "ap-southeast-2"], requestTimeoutMs: 5_000, maxAttempts: 5 },
+      ssm: {
+        filters: [
+          { key: "Name", value: "AWS-RunPatchBaseline" },
+          { key: "LastExecutedAfter", value: "2026-01-31T00:00:00Z" },
+        ],
+      },
+      log: { level: "debug" },
+    });
+  });
+
+  it("reads SSM_EXPORTER_* variables, and a flag wins over its variable", () => {
+    const env = {
+      SSM_EXPORTER_POLL_INTERVAL: "5m",
+      SSM_EXPORTER_AWS_REGION: "us-east-1, eu-central-1",
+      SSM_EXPORTER_SSM_FILTER: "AssociationStatusName=Failed",
+      SSM_EXPORTER_LOG_LEVEL: "warn",
+    };
+    const config = run(["--log.level=error"], env);
+    expect(config.poll.intervalMs).toBe(300_000);
+    expect(config.aws.regions).toEqual(["us-east-1", "eu-central-1"]);
+    expect(config.ssm.filters).toEqual([{ key: "AssociationStatusName", value: "Failed" }]);
+    expect(config.log.level).toBe("error");
+  });
+
+  it("accepts IPv6 listen addresses", () => {
+    expect(run(["--web.listen-address=[::1]:9877"]).web).toMatchObject({ listenHost: "::1", listenPort: 9877 });
+  });
+
+  it("returns a frozen config", () => {
+    const config = run([]);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.aws.regions)).toBe(true);
+  });
+
+  it("reports every problem at once, one line each, naming the flag or variable", () => {
+    expect(
+      problems(
+        ["--bogus", "--poll.interval=banana", "--ssm.filter", "Nope=x", "--web.listen-address=:70000", "--aws.region=mars-1"],
+        { SSM_EXPORTER_LOG_LEVEL: "loud" },
+      ),
+    ).toEqual([
+      "unknown flag --bogus (see --help)",
+      "--web.listen-address: port 70000 is out of range (0 to 65535)",
+      '--poll.interval: "banana" is not a duration (use e.g. 30s, 5m, 1h)',
+      '--aws.region: "mars-1" is not an AWS region name (e.g. us-east-1)',
+      '--ssm.filter: unknown filter key "Nope" (one of InstanceId, Name, AssociationId, AssociationStatusName, LastExecutedBefore, LastExecutedAfter, AssociationName, ResourceGroupName, CloudConnectorId)',
+      'SSM_EXPORTER_LOG_LEVEL: "loud" is not a log level (one of trace, debug, info, warn, error, fatal)',
+    ]);
+  });
+
+  it.each([
+    [["--ssm.filter=Name"], '--ssm.filter: "Name" is not KEY=VALUE'],
+    [["--ssm.filter=LastExecutedBefore=yesterday"], '--ssm.filter: LastExecutedBefore needs an ISO 8601 date, got "yesterday" (e.g. 2026-01-31T00:00:00Z)'],
+    [["--web.listen-address=9877"], '--web.listen-address: "9877" is not [host]:port (e.g. :9877, 127.0.0.1:9877)'],
+    [["--web.telemetry-path=metrics"], '--web.telemetry-path: "metrics" must start with / and contain only URL path characters'],
+    [["--web.telemetry-path=/healthz"], '--web.telemetry-path: "/healthz" is taken by another endpoint (/, /healthz, /readyz)'],
+    [["--poll.interval=100ms"], "--poll.interval: 100ms is out of range (1s to 1d)"],
+    [["--aws.max-attempts=0"], '--aws.max-attempts: "0" is not a whole number from 1 to 10'],
+    [["stray"], 'unexpected argument "stray"'],
+    [["--poll.interval"], "option '--poll.interval <duration>' argument missing"],
+  ])("rejects %j", (argv, message) => {
+    expect(problems(argv)).toEqual([message]);
+  });
+
+  it("returns help text listing every flag with its variable", () => {
+    const result = parseCommandLine(["--help"], {}, "1.2.3");
+    expect(result.kind).toBe("help");
+    const text = result.kind === "help" ? result.text : "";
+    for (const flag of ["web.listen-address", "web.telemetry-path", "poll.interval", "aws.region", "aws.request-timeout", "aws.max-attempts", "ssm.filter", "log.level", "version"]) {
+      expect(text).toContain(`--${flag}`);
+    }
+    expect(text.replace(/\s+/g, " ")).toContain("SSM_EXPORTER_POLL_INTERVAL");
+  });
+
+  it("returns the version", () => {
+    expect(parseCommandLine(["--version"], {}, "1.2.3")).toEqual({ kind: "version", text: "1.2.3" });
+  });
+});

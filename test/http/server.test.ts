@@ -1,0 +1,122 @@
+import { request } from "node:http";
+import { gunzipSync } from "node:zlib";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createApp, listen, type RunningServer } from "../../src/http/server.js";
+import { CurrentSnapshot } from "../../src/metrics/current.js";
+import { ExporterMetrics } from "../../src/metrics/exporter-metrics.js";
+import { renderSnapshot } from "../../src/metrics/render.js";
+import type { Snapshot } from "../../src/snapshot.js";
+import { fixedSnapshot } from "../fixtures/associations.js";
+import { captureLogger } from "../helpers.js";
+
+const build = { name: "ssm-association-exporter", version: "9.9.9", revision: "abc123", nodejsVersion: "v20.0.0" };
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Raw node:http so nothing decodes gzip behind our back. */
+function get(url: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? "GET", headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("HTTP server", () => {
+  let server: RunningServer;
+  let current: CurrentSnapshot;
+  let metrics: ExporterMetrics;
+
+  beforeEach(async () => {
+    current = new CurrentSnapshot();
+    metrics = new ExporterMetrics(build, { defaultMetrics: false });
+    const app = createApp({ telemetryPath: "/metrics", current, exporterMetrics: metrics, build, logger: captureLogger().logger });
+    server = await listen(app, "127.0.0.1", 0);
+  });
+  afterEach(() => server.close());
+
+  const publish = async (snapshot: Snapshot) => {
+    current.set(snapshot, await renderSnapshot(snapshot));
+    metrics.publish(snapshot);
+  };
+
+  it("serves a landing page linking the metrics", async () => {
+    const reply = await get(`${server.url}/`);
+    expect(reply.status).toBe(200);
+    expect(reply.headers["content-type"]).toMatch(/^text\/html/);
+    expect(reply.body.toString()).toContain('<a href="./metrics">Metrics</a>');
+    expect(reply.body.toString()).toContain("Version 9.9.9");
+  });
+
+  it("serves self-metrics before the first poll, with build info", async () => {
+    const reply = await get(`${server.url}/metrics`);
+    expect(reply.status).toBe(200);
+    const text = reply.body.toString();
+    expect(text).toContain('aws_ssm_exporter_build_info{version="9.9.9",revision="abc123",nodejs_version="v20.0.0"} 1');
+    expect(text).not.toContain("aws_ssm_association_status{");
+  });
+
+  it("serves the rendered snapshot plus per-region self-metrics with explicit headers", async () => {
+    await publish(fixedSnapshot);
+    const reply = await get(`${server.url}/metrics`);
+    const text = reply.body.toString();
+    expect(reply.headers["content-type"]).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(Number(reply.headers["content-length"])).toBe(reply.body.length);
+    expect(reply.headers.etag).toBeUndefined();
+    expect(text).toContain('status="Failed"} 1');
+    expect(text).toContain('aws_ssm_exporter_up{account_id="123456789012",region="eu-west-1"} 1');
+    expect(text).toContain('aws_ssm_exporter_associations{account_id="123456789012",region="us-east-1"} 2');
+    expect(text).toContain('aws_ssm_exporter_poll_duration_seconds{account_id="123456789012",region="eu-west-1"} 0.25');
+  });
+
+  it("serves gzip when asked, decoding to the same exposition", async () => {
+    await publish(fixedSnapshot);
+    const plain = await get(`${server.url}/metrics`);
+    const zipped = await get(`${server.url}/metrics`, { headers: { "Accept-Encoding": "gzip" } });
+    expect(zipped.headers["content-encoding"]).toBe("gzip");
+    expect(zipped.headers.vary).toBe("Accept-Encoding");
+    expect(Number(zipped.headers["content-length"])).toBe(zipped.body.length);
+    expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+  });
+
+  it("answers HEAD with headers and no body", async () => {
+    await publish(fixedSnapshot);
+    const reply = await get(`${server.url}/metrics`, { method: "HEAD" });
+    expect(reply.status).toBe(200);
+    expect(Number(reply.headers["content-length"])).toBeGreaterThan(1000);
+    expect(reply.body.length).toBe(0);
+  });
+
+  it("is live at once and ready only after every region had a successful poll", async () => {
+    expect((await get(`${server.url}/healthz`)).status).toBe(200);
+    const before = await get(`${server.url}/readyz`);
+    expect(before.status).toBe(503);
+    expect(before.body.toString()).toBe("not ready: waiting for the first poll\n");
+
+    const [east, west] = fixedSnapshot.targets;
+    if (!east || !west) throw new Error("fixture");
+    await publish({ ...fixedSnapshot, targets: [east, { ...west, up: false, lastSuccessSeconds: undefined }] });
+    const partly = await get(`${server.url}/readyz`);
+    expect(partly.status).toBe(503);
+    expect(partly.body.toString()).toBe("not ready: waiting for a first successful poll of: eu-west-1\n");
+
+    await publish(fixedSnapshot);
+    expect((await get(`${server.url}/readyz`)).status).toBe(200);
+  });
+
+  it("answers 404 for other paths and 405 for other methods", async () => {
+    expect((await get(`${server.url}/nope`)).status).toBe(404);
+    const post = await get(`${server.url}/metrics`, { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe("GET, HEAD");
+    expect((await get(`${server.url}/readyz`, { method: "DELETE" })).status).toBe(405);
+  });
+});

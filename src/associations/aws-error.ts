@@ -4,6 +4,7 @@ interface SdkErrorShape {
   name?: unknown;
   code?: unknown;
   message?: unknown;
+  $fault?: unknown;
   $metadata?: { httpStatusCode?: unknown };
 }
 
@@ -31,13 +32,13 @@ export function awsErrorCode(err: unknown): string {
   if (err instanceof AwsCallError) return err.code;
   const shape = asShape(err);
   const httpStatus = httpStatusOf(shape);
+  // Service exceptions (those with $fault) are named by their AWS error code.
+  if (shape.$fault !== undefined && typeof shape.name === "string" && !/^Unknown(Error)?$/.test(shape.name)) return shape.name;
   if (typeof shape.code === "string" && /^[A-Z0-9_]+$/.test(shape.code)) return shape.code; // Node network errors
-  if (typeof shape.name === "string" && shape.name !== "" && shape.name !== "Error") {
-    // The SDK names an unparseable error response "Unknown"/"UnknownError"; the status says more.
-    if (/^Unknown(Error)?$/.test(shape.name) && httpStatus !== undefined) return `HTTP${httpStatus}`;
-    return shape.name;
-  }
-  return httpStatus !== undefined ? `HTTP${httpStatus}` : "UnknownError";
+  // A response the SDK could not parse (a proxy's HTML error page, say): its status is all we know.
+  if (httpStatus !== undefined) return `HTTP${httpStatus}`;
+  if (typeof shape.name === "string" && shape.name !== "" && shape.name !== "Error") return shape.name; // TimeoutError, AbortError
+  return "UnknownError";
 }
 
 function firstLine(text: string): string {

@@ -4,6 +4,7 @@ import type { Snapshot } from "../snapshot.js";
 import type { BuildInfo } from "../version.js";
 
 const TARGET_LABELS = ["account_id", "region"] as const;
+const GAUGES_NAMED_LIKE_COUNTERS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 
 /**
  * The exporter's own metrics, in their own Registry: rendered per scrape (they are few), unlike the
@@ -61,7 +62,12 @@ export class ExporterMetrics {
       labelNames: ["version", "revision", "nodejs_version"],
       registers,
     }).set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion }, 1);
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named *_total break the naming rule promtool checks; the per-type variants
+      // (nodejs_active_handles{type=...}, ...) carry the same information.
+      for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
+    }
   }
 
   recordApiCall(target: TargetKey, operation: string, outcome: string): void {

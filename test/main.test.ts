@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type RunningSimulator } from "../src/simulator/server.js";
+import { waitFor } from "./helpers.js";
+import { freePort, isListening, spawnExporter } from "./process.js";
+import { promtoolCheckMetrics } from "./promtool.js";
+
+describe("the exporter process: bad configuration", () => {
+  it("exits 2 with one line per problem, and never listens", async () => {
+    const port = await freePort();
+    const run = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--nope", "--poll.interval=banana", "--ssm.filter", "Nope=x"], {
+      SSM_EXPORTER_WEB_LISTEN_ADDRESS: ":70000",
+      AWS_REGION: "us-east-1",
+    });
+    expect(await run.exited()).toEqual({ code: 2, signal: null });
+    expect(run.stderr()).toBe(
+      [
+        "ssm-association-exporter: unknown flag --nope (see --help)",
+        'ssm-association-exporter: --poll.interval: "banana" is not a duration (use e.g. 30s, 5m, 1h)',
+        'ssm-association-exporter: --ssm.filter: unknown filter key "Nope" (one of InstanceId, Name, AssociationId, AssociationStatusName, LastExecutedBefore, LastExecutedAfter, AssociationName, ResourceGroupName, CloudConnectorId)',
+        "",
+      ].join("\n"),
+    );
+    expect(run.stdout()).toBe("");
+    expect(await isListening(port)).toBe(false);
+  });
+
+  it("exits 2 for port 70000", async () => {
+    const run = spawnExporter(["--web.listen-address=:70000"], { AWS_REGION: "us-east-1" });
+    expect(await run.exited()).toEqual({ code: 2, signal: null });
+    expect(run.stderr()).toBe("ssm-association-exporter: --web.listen-address: port 70000 is out of range (0 to 65535)\n");
+  });
+
+  it("exits 2 when no region can be found", async () => {
+    const run = spawnExporter(["--web.listen-address=127.0.0.1:0"], { AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent" });
+    expect(await run.exited()).toEqual({ code: 2, signal: null });
+    expect(run.stderr()).toBe("ssm-association-exporter: no AWS region: set --aws.region, SSM_EXPORTER_AWS_REGION or AWS_REGION\n");
+  });
+
+  it("prints help and version, exit 0", async () => {
+    const help = spawnExporter(["--help"]);
+    expect((await help.exited()).code).toBe(0);
+    expect(help.stdout()).toContain("--poll.interval <duration>");
+    const version = spawnExporter(["--version"]);
+    expect((await version.exited()).code).toBe(0);
+    expect(version.stdout()).toMatch(/^ssm-association-exporter \d+\.\d+\.\d+ \(revision unknown, Node\.js v\d+/);
+  });
+});
+
+describe("the exporter process against the simulator", () => {
+  let simulator: RunningSimulator;
+  beforeAll(async () => {
+    simulator = await startSimulator();
+    simulator.sim.generate({ region: "us-east-1" }, 120, 1);
+    simulator.sim.generate({ region: "eu-west-1" }, 30, 2);
+  });
+  afterAll(() => simulator.close());
+
+  const env = () => ({
+    AWS_ENDPOINT_URL_SSM: simulator.url,
+    AWS_ENDPOINT_URL_STS: simulator.url,
+    AWS_ACCESS_KEY_ID: "AKIDSIMULATED0000001",
+    AWS_SECRET_ACCESS_KEY: "simulated",
+    AWS_EC2_METADATA_DISABLED: "true",
+    SSM_EXPORTER_AWS_REGION: "us-east-1,eu-west-1",
+  });
+
+  it("serves metrics that promtool accepts (default process metrics included), then exits 0 within 5 s of SIGTERM", async () => {
+    const port = await freePort();
+    const run = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--poll.interval=2s"], env());
+    const ready = await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "readyz 200");
+    expect(ready).toBe(true);
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toContain('aws_ssm_exporter_up{account_id="123456789012",region="eu-west-1"} 1');
+    expect(text).toContain("process_cpu_seconds_total");
+    expect(text.match(/^aws_ssm_association_status\{/gm)).toHaveLength(3 * 150);
+    expect(promtoolCheckMetrics(text)).toBe("");
+    const started = JSON.parse(run.stdout().split("\n")[0] ?? "{}") as Record<string, unknown>;
+    expect(started).toMatchObject({ level: "info", msg: "exporter started", regions: ["us-east-1", "eu-west-1"] });
+
+    const sent = performance.now();
+    run.child.kill("SIGTERM");
+    const exit = await run.exited();
+    const tookMs = performance.now() - sent;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(tookMs).toBeLessThan(5_000);
+    expect(run.stdout()).toContain('"msg":"stopped"');
+    expect(await isListening(port)).toBe(false);
+  });
+
+  it("exits 0 on SIGTERM in the middle of a slow poll", async () => {
+    simulator.sim.injectFault({ kind: "ThrottlingException", count: Infinity, operation: "ListAssociations" });
+    try {
+      const port = await freePort();
+      const run = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--aws.max-attempts=10"], env());
+      await waitFor(() => simulator.sim.callCount("ListAssociations") > 0 && isListening(port), 10_000, "a poll in flight");
+      const sent = performance.now();
+      run.child.kill("SIGTERM");
+      expect(await run.exited()).toEqual({ code: 0, signal: null });
+      expect(performance.now() - sent).toBeLessThan(5_000);
+    } finally {
+      simulator.sim.clearFaults();
+    }
+  });
+});

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo`: the real exporter (dist/main.js, real AWS SDK) against the simulated SSM endpoint
+ * on loopback. Only the endpoint is simulated; the exporter finds it through AWS_ENDPOINT_URL_SSM.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { runCli } from "./simulator/cli.js";
+
+const REGIONS = ["us-east-1", "eu-west-1"];
+const PER_REGION = 75;
+const POLL_INTERVAL = "15s";
+
+async function main(): Promise<void> {
+  const log = (line: string) => process.stderr.write(`demo: ${line}\n`);
+  const simulator = await runCli(
+    {
+      host: "127.0.0.1",
+      port: 0,
+      regions: REGIONS,
+      associations: PER_REGION,
+      seed: 1,
+      accountId: "123456789012",
+      accessKeys: [],
+      churnEveryMs: 15_000,
+      churnCount: 2,
+    },
+    { out: (url) => log(`simulated SSM endpoint at ${url}`), err: (line) => log(`simulator ${line}`) },
+  );
+  const endpoint = simulator.running.url;
+  const listen = process.env.SSM_EXPORTER_WEB_LISTEN_ADDRESS ?? ":9877";
+  const exporter = spawn(process.execPath, [fileURLToPath(new URL("./main.js", import.meta.url)), `--poll.interval=${POLL_INTERVAL}`], {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL_SSM: endpoint,
+      AWS_ENDPOINT_URL_STS: endpoint,
+      AWS_ACCESS_KEY_ID: "AKIDSIMULATEDDEMO001",
+      AWS_SECRET_ACCESS_KEY: "not-a-secret",
+      AWS_EC2_METADATA_DISABLED: "true",
+      SSM_EXPORTER_AWS_REGION: REGIONS.join(","),
+      SSM_EXPORTER_WEB_LISTEN_ADDRESS: listen,
+    },
+  });
+  const port = listen.slice(listen.lastIndexOf(":") + 1);
+  log(`exporter polling ${REGIONS.length * PER_REGION} simulated associations every ${POLL_INTERVAL}`);
+  log(`metrics: http://localhost:${port}/metrics  (Ctrl-C to stop)`);
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => exporter.kill("SIGTERM"));
+  exporter.on("exit", (code) => {
+    void simulator.stop().then(() => process.exit(code ?? 0));
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,270 @@
+import { UnknownAssociationError } from "./errors.js";
+import { FaultBook, type CallSite } from "./faults.js";
+import type { ListView, StoredAssociation } from "./list-associations.js";
+import type { Rng } from "./rng.js";
+import { generateAssociations } from "./seed.js";
+import type { FaultKind, FaultSpec, SimOperation, SimScope, WireAssociation } from "./types.js";
+
+export const DEFAULT_ACCOUNT_ID = "123456789012";
+
+export interface SimulatorStateOptions {
+  defaultAccountId?: string;
+  /** Epoch milliseconds; injectable so tests can pin generated and churned timestamps. */
+  now?: () => number;
+}
+
+export interface CallCountEntry {
+  operation: SimOperation;
+  accountId: string;
+  region: string;
+  count: number;
+}
+
+interface ScopeData {
+  epoch: number;
+  nextSeq: number;
+  entries: StoredAssociation[];
+}
+
+/** A patch for updateAssociation; the AssociationId itself cannot change. */
+export type AssociationPatch = Partial<Omit<WireAssociation, "AssociationId">>;
+
+const ACCOUNT_ID = /^\d{12}$/;
+
+/**
+ * The simulated service's state, without any HTTP: associations per account×region, injected
+ * faults, per-call counters and the access-key → account map. Everything goes in and out as
+ * copies, so callers can never mutate the served data behind the simulator's back.
+ */
+export class Simulator {
+  readonly defaultAccountId: string;
+  private readonly now: () => number;
+  private readonly data = new Map<string, ScopeData>();
+  private readonly faultBook = new FaultBook();
+  private readonly calls = new Map<string, CallCountEntry>();
+  private readonly accessKeys = new Map<string, string>();
+  /** Epochs only grow, across all scopes, so a replaced scope never reuses an old epoch. */
+  private epochCounter = 0;
+
+  constructor(options: SimulatorStateOptions = {}) {
+    this.defaultAccountId = options.defaultAccountId ?? DEFAULT_ACCOUNT_ID;
+    assertAccountId(this.defaultAccountId);
+    this.now = options.now ?? Date.now;
+  }
+
+  // --- data -------------------------------------------------------------------------------------
+
+  /** Replaces the scope's associations (order kept; it is the ListAssociations order). */
+  setAssociations(scope: SimScope, list: readonly WireAssociation[]): void {
+    const key = this.scopeKey(scope);
+    const seen = new Set<string>();
+    for (const a of list) {
+      if (typeof a.AssociationId !== "string" || a.AssociationId === "" || typeof a.Name !== "string" || a.Name === "") {
+        throw new TypeError("every association needs a non-empty Name and AssociationId");
+      }
+      if (seen.has(a.AssociationId)) throw new TypeError(`duplicate AssociationId ${a.AssociationId}`);
+      seen.add(a.AssociationId);
+    }
+    this.data.set(key, {
+      epoch: ++this.epochCounter,
+      nextSeq: list.length,
+      entries: list.map((a, seq) => ({ seq, association: structuredClone(a) })),
+    });
+  }
+
+  getAssociations(scope: SimScope): WireAssociation[] {
+    return (this.data.get(this.scopeKey(scope))?.entries ?? []).map((e) => structuredClone(e.association));
+  }
+
+  /** Replaces the scope's data with generateAssociations output and returns a copy of it. */
+  generate(scope: SimScope, count: number, seed = 1): WireAssociation[] {
+    const list = generateAssociations(count, { seed, region: scope.region, now: this.now() });
+    this.setAssociations(scope, list);
+    return structuredClone(list);
+  }
+
+  /** Appends one association (a new one shows up on the last page of a listing in progress). */
+  addAssociation(scope: SimScope, association: WireAssociation): void {
+    const data = this.scopeData(scope);
+    if (data.entries.some((e) => e.association.AssociationId === association.AssociationId)) {
+      throw new TypeError(`duplicate AssociationId ${association.AssociationId}`);
+    }
+    data.entries.push({ seq: data.nextSeq++, association: structuredClone(association) });
+  }
+
+  /**
+   * Sets Overview.Status (and DetailedStatus, defaulting to the status) and moves the per-target
+   * counts along: all targets to the new status, except that Failed keeps at least one failed target.
+   * An empty or absent count map stays as it is (tag targets often report `{}`).
+   */
+  setStatus(scope: SimScope, associationId: string, status: string, detailedStatus?: string): WireAssociation {
+    return this.mutate(scope, associationId, (a) => {
+      const counts = a.Overview?.AssociationStatusAggregatedCount;
+      a.Overview = {
+        ...a.Overview,
+        Status: status,
+        DetailedStatus: detailedStatus ?? status,
+      };
+      if (counts !== undefined) a.Overview.AssociationStatusAggregatedCount = redistribute(counts, status);
+    });
+  }
+
+  updateAssociation(scope: SimScope, associationId: string, patch: AssociationPatch): WireAssociation {
+    if ("AssociationId" in patch && (patch as WireAssociation).AssociationId !== associationId) {
+      throw new TypeError("updateAssociation cannot change AssociationId");
+    }
+    return this.mutate(scope, associationId, (a) => {
+      Object.assign(a, structuredClone(patch));
+    });
+  }
+
+  deleteAssociation(scope: SimScope, associationId: string): boolean {
+    const data = this.data.get(this.scopeKey(scope));
+    const i = data?.entries.findIndex((e) => e.association.AssociationId === associationId) ?? -1;
+    if (data === undefined || i < 0) return false;
+    data.entries.splice(i, 1);
+    return true;
+  }
+
+  /**
+   * Simulates runs: n distinct random associations flip status as if they had just run. Each pick
+   * is a coin toss between recovering a Failed one (→ Success) and failing a healthy one (→ Failed),
+   * so a long-running demo keeps roughly its initial share of failures. Returns copies of the changed.
+   */
+  churn(scope: SimScope, n: number, rng: Rng = Math.random): WireAssociation[] {
+    const entries = this.data.get(this.scopeKey(scope))?.entries ?? [];
+    const failed: string[] = [];
+    const healthy: string[] = [];
+    for (const e of entries) (e.association.Overview?.Status === "Failed" ? failed : healthy).push(e.association.AssociationId);
+    const changed: WireAssociation[] = [];
+    const nowSeconds = Math.round(this.now()) / 1000;
+    for (let k = 0; k < n && failed.length + healthy.length > 0; k++) {
+      const recover = failed.length > 0 && (healthy.length === 0 || rng() < 0.5);
+      const pool = recover ? failed : healthy;
+      const [id] = pool.splice(Math.floor(rng() * pool.length), 1);
+      if (id === undefined) break;
+      this.setStatus(scope, id, recover ? "Success" : "Failed");
+      changed.push(this.updateAssociation(scope, id, { LastExecutionDate: nowSeconds }));
+    }
+    return changed;
+  }
+
+  /** Scopes that hold data (possibly an empty list). */
+  scopes(): Required<SimScope>[] {
+    return [...this.data.keys()].map(parseScopeKey);
+  }
+
+  // --- faults, counters, accounts ---------------------------------------------------------------
+
+  injectFault(spec: FaultSpec): void {
+    this.faultBook.add(spec);
+  }
+
+  clearFaults(): void {
+    this.faultBook.clear();
+  }
+
+  pendingFaults(): FaultSpec[] {
+    return this.faultBook.list();
+  }
+
+  /** Requests of `operation` that reached the handler (faulted and rejected ones included).
+   * Without a scope: across all accounts and regions. */
+  callCount(operation: SimOperation, scope?: SimScope): number {
+    if (scope === undefined) {
+      let total = 0;
+      for (const c of this.calls.values()) if (c.operation === operation) total += c.count;
+      return total;
+    }
+    return this.calls.get(callKey(operation, this.resolveScope(scope)))?.count ?? 0;
+  }
+
+  callCounts(): CallCountEntry[] {
+    return [...this.calls.values()].map((c) => ({ ...c }));
+  }
+
+  resetCounters(): void {
+    this.calls.clear();
+  }
+
+  mapAccessKey(accessKeyId: string, accountId: string): void {
+    if (accessKeyId === "") throw new TypeError("accessKeyId must not be empty");
+    assertAccountId(accountId);
+    this.accessKeys.set(accessKeyId, accountId);
+  }
+
+  accountFor(accessKeyId: string): string {
+    return this.accessKeys.get(accessKeyId) ?? this.defaultAccountId;
+  }
+
+  // --- for the protocol layer -------------------------------------------------------------------
+
+  /** Counts the call, then consumes and returns a matching fault, if any. */
+  beginCall(site: CallSite): FaultKind | undefined {
+    const key = callKey(site.operation, site);
+    const entry = this.calls.get(key) ?? { ...site, count: 0 };
+    entry.count += 1;
+    this.calls.set(key, entry);
+    return this.faultBook.take(site);
+  }
+
+  listView(scope: SimScope): ListView {
+    const scopeKey = this.scopeKey(scope);
+    const data = this.data.get(scopeKey);
+    return { scopeKey, epoch: data?.epoch ?? 0, entries: data?.entries ?? [] };
+  }
+
+  resolveScope(scope: SimScope): Required<SimScope> {
+    if (typeof scope.region !== "string" || scope.region === "") throw new TypeError("scope.region must not be empty");
+    const accountId = scope.accountId ?? this.defaultAccountId;
+    assertAccountId(accountId);
+    return { region: scope.region, accountId };
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  private scopeKey(scope: SimScope): string {
+    const { accountId, region } = this.resolveScope(scope);
+    return `${accountId}/${region}`;
+  }
+
+  private scopeData(scope: SimScope): ScopeData {
+    const key = this.scopeKey(scope);
+    let data = this.data.get(key);
+    if (data === undefined) {
+      data = { epoch: ++this.epochCounter, nextSeq: 0, entries: [] };
+      this.data.set(key, data);
+    }
+    return data;
+  }
+
+  private mutate(scope: SimScope, associationId: string, change: (a: WireAssociation) => void): WireAssociation {
+    const entry = this.data.get(this.scopeKey(scope))?.entries.find((e) => e.association.AssociationId === associationId);
+    if (entry === undefined) throw new UnknownAssociationError(associationId, this.scopeKey(scope));
+    change(entry.association);
+    return structuredClone(entry.association);
+  }
+}
+
+function assertAccountId(accountId: string): void {
+  if (!ACCOUNT_ID.test(accountId)) throw new TypeError(`account id must be 12 digits, got ${JSON.stringify(accountId)}`);
+}
+
+function callKey(operation: SimOperation, scope: Required<SimScope>): string {
+  return `${operation}|${scope.accountId}|${scope.region}`;
+}
+
+function parseScopeKey(key: string): Required<SimScope> {
+  const slash = key.indexOf("/");
+  return { accountId: key.slice(0, slash), region: key.slice(slash + 1) };
+}
+
+function redistribute(counts: Record<string, number>, status: string): Record<string, number> {
+  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  if (total === 0) return { ...counts };
+  if (status === "Failed") {
+    const failed = Math.min(total, Math.max(1, counts.Failed ?? 0));
+    return failed === total ? { Failed: failed } : { Failed: failed, Success: total - failed };
+  }
+  return { [status]: total };
+}

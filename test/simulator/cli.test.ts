@@ -1,0 +1,104 @@
+import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { CommanderError } from "commander";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseCliArgs, parseDuration, runCli, type CliIo } from "../../src/simulator/cli.js";
+import { stsClient } from "./helpers.js";
+
+function captureIo(): CliIo & { outLines: string[]; errLines: string[] } {
+  const outLines: string[] = [];
+  const errLines: string[] = [];
+  return { outLines, errLines, out: (l) => outLines.push(l), err: (l) => errLines.push(l) };
+}
+
+describe("simulator CLI flags", () => {
+  it("has demo-friendly defaults", () => {
+    expect(parseCliArgs([])).toEqual({
+      host: "127.0.0.1",
+      port: 4566,
+      regions: ["us-east-1"],
+      associations: 150,
+      seed: 1,
+      accountId: "123456789012",
+      accessKeys: [],
+      churnEveryMs: undefined,
+      churnCount: 3,
+    });
+  });
+
+  it("parses the documented invocation", () => {
+    const o = parseCliArgs(
+      "--port 4566 --regions us-east-1,eu-west-1 --associations 150 --seed 1 --churn-every 15s --access-key AKIDB=222222222222".split(" "),
+    );
+    expect(o).toMatchObject({
+      port: 4566,
+      regions: ["us-east-1", "eu-west-1"],
+      associations: 150,
+      seed: 1,
+      churnEveryMs: 15_000,
+      accessKeys: [["AKIDB", "222222222222"]],
+    });
+  });
+
+  it.each([
+    ["--port", "70000"],
+    ["--associations", "-3"],
+    ["--churn-every", "soon"],
+    ["--access-key", "AKID"],
+    ["--regions", ","],
+    ["--bogus", "1"],
+  ])("rejects %s %s", (flag, value) => {
+    const io = captureIo();
+    expect(() => parseCliArgs([flag, value], io)).toThrow(CommanderError);
+    expect(io.errLines.join("\n")).toMatch(/error/);
+  });
+
+  it("parses durations", () => {
+    expect([parseDuration("500ms"), parseDuration("15s"), parseDuration("1.5m"), parseDuration("1h")]).toEqual([500, 15_000, 90_000, 3_600_000]);
+    expect(() => parseDuration("0s")).toThrow();
+  });
+});
+
+describe("runCli", () => {
+  it("fills every account×region, prints the URL as one line, and churns", async () => {
+    const io = captureIo();
+    const options = parseCliArgs([
+      ...["--port", "0", "--regions", "us-east-1,eu-west-1", "--associations", "12"],
+      ...["--access-key", "AKIDB=222222222222", "--churn-every", "20ms", "--churn-count", "2"],
+    ]);
+    const cli = await runCli(options, io);
+    try {
+      const { sim, url } = cli.running;
+      expect(io.outLines).toEqual([url]);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(sim.scopes()).toHaveLength(4);
+      for (const scope of sim.scopes()) expect(sim.getAssociations(scope)).toHaveLength(12);
+      expect(sim.getAssociations({ region: "us-east-1", accountId: "222222222222" })[0]?.AssociationId).not.toBe(
+        sim.getAssociations({ region: "us-east-1" })[0]?.AssociationId,
+      );
+      const sts = stsClient(url, "us-east-1", "AKIDB");
+      expect((await sts.send(new GetCallerIdentityCommand({}))).Account).toBe("222222222222");
+      sts.destroy();
+
+      await new Promise((r) => setTimeout(r, 80));
+      expect(io.errLines.some((l) => /^churn 123456789012\/eu-west-1: \S+→(Success|Failed) \S+→(Success|Failed)$/.test(l))).toBe(true);
+    } finally {
+      await cli.stop();
+    }
+  });
+
+  const builtCli = fileURLToPath(new URL("../../dist/simulator/cli.js", import.meta.url));
+  it("runs as a process and stops on SIGTERM (`npm test` builds dist/ first)", async () => {
+    const child = spawn(process.execPath, [builtCli, "--port", "0", "--associations", "3"], { stdio: ["ignore", "pipe", "pipe"] });
+    const [chunk] = (await once(child.stdout, "data")) as [Buffer];
+    const url = chunk.toString().trim();
+    const res = await fetch(`${url}/_sim/associations?region=us-east-1`);
+    expect(((await res.json()) as unknown[]).length).toBe(3);
+
+    child.kill("SIGTERM");
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code).toBe(0);
+  });
+});

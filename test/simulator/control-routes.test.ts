@@ -1,0 +1,130 @@
+import { ListAssociationsCommand } from "@aws-sdk/client-ssm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
+import type { WireAssociation } from "../../src/simulator/types.js";
+import { association, rejection, ssmClient } from "./helpers.js";
+
+let server: RunningSimulator;
+
+beforeAll(async () => {
+  server = await startSimulator();
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.sim.clearFaults();
+  server.sim.resetCounters();
+});
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+describe("control API over HTTP", () => {
+  it("puts and gets associations per region and account", async () => {
+    const list = [association(1), association(2, { AssociationName: "named" })];
+
+    expect(await call("PUT", "/_sim/associations?region=ap-south-1", list)).toEqual({ status: 200, json: { count: 2 } });
+    expect(await call("PUT", "/_sim/associations?region=ap-south-1&account=222222222222", [association(3)])).toMatchObject({ status: 200 });
+
+    expect(await call("GET", "/_sim/associations?region=ap-south-1")).toEqual({ status: 200, json: list });
+    expect((await call("GET", "/_sim/associations?region=ap-south-1&account=222222222222")).json).toEqual([association(3)]);
+    expect(server.sim.getAssociations({ region: "ap-south-1" })).toEqual(list);
+  });
+
+  it("generates seeded data that the SDK then lists", async () => {
+    const { status, json } = await call("POST", "/_sim/generate?region=eu-central-1", { count: 75, seed: 7 });
+    const generated = (json as { count: number; associations: WireAssociation[] }).associations;
+    const client = ssmClient(server.url, "eu-central-1");
+
+    const first = await client.send(new ListAssociationsCommand({}));
+
+    expect(status).toBe(200);
+    expect((json as { count: number }).count).toBe(75);
+    expect(first.Associations?.map((a) => a.AssociationId)).toEqual(generated.slice(0, 50).map((a) => a.AssociationId));
+    client.destroy();
+  });
+
+  it("sets a status and deletes an association", async () => {
+    await call("PUT", "/_sim/associations?region=sa-east-1", [association(1), association(2)]);
+    const id = association(1).AssociationId;
+
+    const updated = await call("POST", `/_sim/associations/${id}/status?region=sa-east-1`, { status: "Failed", detailedStatus: "TimedOut" });
+    expect(updated.status).toBe(200);
+    expect((updated.json as WireAssociation).Overview).toEqual({
+      Status: "Failed",
+      DetailedStatus: "TimedOut",
+      AssociationStatusAggregatedCount: { Failed: 1, Success: 1 },
+    });
+
+    expect(await call("DELETE", `/_sim/associations/${id}?region=sa-east-1`)).toEqual({ status: 200, json: { deleted: id } });
+    expect((await call("DELETE", `/_sim/associations/${id}?region=sa-east-1`)).status).toBe(404);
+    expect((await call("POST", `/_sim/associations/${id}/status?region=sa-east-1`, { status: "Success" })).status).toBe(404);
+    expect(server.sim.getAssociations({ region: "sa-east-1" }).map((a) => a.AssociationId)).toEqual([association(2).AssociationId]);
+  });
+
+  it("injects faults (until cleared when count is omitted) and clears them", async () => {
+    const client = ssmClient(server.url, "ca-central-1");
+    expect(await call("POST", "/_sim/faults", { kind: "ThrottlingException", region: "ca-central-1" })).toEqual({
+      status: 201,
+      json: { kind: "ThrottlingException", region: "ca-central-1", count: "until-cleared" },
+    });
+    await call("POST", "/_sim/faults", { kind: "InternalServerError", count: 1, operation: "GetCallerIdentity" });
+    expect((await call("GET", "/_sim/faults")).json).toHaveLength(2);
+
+    for (let i = 0; i < 3; i++) expect((await rejection(client.send(new ListAssociationsCommand({})))).name).toBe("ThrottlingException");
+    expect(await call("DELETE", "/_sim/faults")).toEqual({ status: 200, json: { cleared: true } });
+    await expect(client.send(new ListAssociationsCommand({}))).resolves.toBeDefined();
+    client.destroy();
+  });
+
+  it("reports and resets call counts", async () => {
+    const client = ssmClient(server.url, "us-west-2");
+    await client.send(new ListAssociationsCommand({}));
+    await client.send(new ListAssociationsCommand({}));
+
+    expect((await call("GET", "/_sim/calls")).json).toEqual({
+      total: { ListAssociations: 2, GetCallerIdentity: 0 },
+      calls: [{ operation: "ListAssociations", accountId: "123456789012", region: "us-west-2", count: 2 }],
+    });
+    expect(await call("POST", "/_sim/calls/reset")).toEqual({ status: 200, json: { reset: true } });
+    expect(((await call("GET", "/_sim/calls")).json as { calls: unknown[] }).calls).toEqual([]);
+    client.destroy();
+  });
+
+  it("maps access keys to accounts and churns", async () => {
+    expect(await call("POST", "/_sim/access-keys", { accessKeyId: "AKIDCTL", accountId: "444444444444" })).toMatchObject({ status: 200 });
+    expect(server.sim.accountFor("AKIDCTL")).toBe("444444444444");
+
+    await call("POST", "/_sim/generate?region=us-east-2", { count: 10, seed: 1 });
+    const churned = await call("POST", "/_sim/churn?region=us-east-2", { count: 3, seed: 5 });
+    expect((churned.json as { changed: unknown[] }).changed).toHaveLength(3);
+  });
+
+  it.each<[string, string, unknown, RegExp]>([
+    ["GET", "/_sim/associations", undefined, /region' is required/],
+    ["GET", "/_sim/associations?region=x&account=12", undefined, /12 digits/],
+    ["PUT", "/_sim/associations?region=x", "{not json", /not valid JSON/],
+    ["PUT", "/_sim/associations?region=x", [{ Name: "AWS-RunPatchBaseline" }], /0\.AssociationId/],
+    ["PUT", "/_sim/associations?region=x", [{ ...association(1), Status: "Failed" }], /Unrecognized key/],
+    ["PUT", "/_sim/associations?region=x", [association(1), association(1)], /duplicate AssociationId/],
+    ["POST", "/_sim/generate?region=x", { count: -1 }, /count/],
+    ["POST", "/_sim/faults", { kind: "Boom" }, /kind/],
+    ["POST", "/_sim/faults", { kind: "http500", count: 0 }, /count/],
+    ["POST", "/_sim/associations/abc/status?region=x", {}, /status/],
+  ])("rejects %s %s with 400 and a message", async (method, path, body, message) => {
+    const { status, json } = await call(method, path, body);
+    expect(status).toBe(400);
+    expect((json as { error: string }).error).toMatch(message);
+  });
+
+  it("answers unknown routes with 404 and wrong methods with 405", async () => {
+    expect((await call("GET", "/_sim/nope")).status).toBe(404);
+    expect((await call("DELETE", "/_sim/calls")).status).toBe(405);
+    expect(await call("GET", "/_sim/health")).toEqual({ status: 200, json: { ok: true } });
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { UnknownAssociationError } from "../../src/simulator/errors.js";
+import { mulberry32 } from "../../src/simulator/rng.js";
+import { Simulator } from "../../src/simulator/simulator.js";
+import { association } from "./helpers.js";
+
+const US = { region: "us-east-1" };
+const NOW = Date.parse("2025-06-01T12:00:00Z");
+
+describe("Simulator state", () => {
+  it("keeps scopes apart and defaults the account", () => {
+    const sim = new Simulator({ defaultAccountId: "999999999999" });
+    sim.setAssociations(US, [association(1)]);
+    sim.setAssociations({ region: "us-east-1", accountId: "111111111111" }, [association(2)]);
+
+    expect(sim.getAssociations({ region: "us-east-1", accountId: "999999999999" })).toEqual([association(1)]);
+    expect(sim.getAssociations({ region: "us-east-1", accountId: "111111111111" })).toEqual([association(2)]);
+    expect(sim.getAssociations({ region: "eu-west-1" })).toEqual([]);
+    expect(sim.scopes()).toEqual([
+      { accountId: "999999999999", region: "us-east-1" },
+      { accountId: "111111111111", region: "us-east-1" },
+    ]);
+  });
+
+  it("hands out copies, never its own objects", () => {
+    const sim = new Simulator();
+    const input = association(1);
+    sim.setAssociations(US, [input]);
+    input.Name = "changed-by-caller";
+    sim.getAssociations(US)[0]!.Name = "changed-again";
+    expect(sim.getAssociations(US)[0]?.Name).toBe("AWS-RunPatchBaseline");
+  });
+
+  it("fails fast on bad input", () => {
+    const sim = new Simulator();
+    expect(() => new Simulator({ defaultAccountId: "12" })).toThrow(/12 digits/);
+    expect(() => sim.setAssociations(US, [association(1), association(1)])).toThrow(/duplicate/);
+    expect(() => sim.getAssociations({ region: "" })).toThrow(/region/);
+    expect(() => sim.mapAccessKey("AKID", "abc")).toThrow(/12 digits/);
+    expect(() => sim.setStatus(US, "nope", "Failed")).toThrow(UnknownAssociationError);
+    expect(() => sim.injectFault({ kind: "ThrottlingException", count: 0 })).toThrow(RangeError);
+  });
+
+  it("generate replaces the scope's data with seeded associations", () => {
+    const sim = new Simulator({ now: () => NOW });
+    sim.setAssociations(US, [association(1)]);
+    const generated = sim.generate(US, 20, 3);
+    expect(sim.getAssociations(US)).toEqual(generated);
+    expect(new Simulator({ now: () => NOW }).generate(US, 20, 3)).toEqual(generated);
+  });
+
+  it("setStatus moves the per-target counts along", () => {
+    const sim = new Simulator();
+    sim.setAssociations(US, [
+      association(1, { Overview: { Status: "Success", DetailedStatus: "Success", AssociationStatusAggregatedCount: { Success: 4 } } }),
+      association(2, { Overview: { Status: "Pending", DetailedStatus: "Creating", AssociationStatusAggregatedCount: {} } }),
+    ]);
+    const id1 = association(1).AssociationId;
+
+    expect(sim.setStatus(US, id1, "Failed").Overview).toEqual({
+      Status: "Failed",
+      DetailedStatus: "Failed",
+      AssociationStatusAggregatedCount: { Failed: 1, Success: 3 },
+    });
+    expect(sim.setStatus(US, id1, "Success", "Success").Overview?.AssociationStatusAggregatedCount).toEqual({ Success: 4 });
+    expect(sim.setStatus(US, id1, "Pending", "InProgress").Overview).toMatchObject({
+      DetailedStatus: "InProgress",
+      AssociationStatusAggregatedCount: { Pending: 4 },
+    });
+    expect(sim.setStatus(US, association(2).AssociationId, "Success").Overview?.AssociationStatusAggregatedCount).toEqual({});
+  });
+
+  it("updates and deletes", () => {
+    const sim = new Simulator();
+    sim.setAssociations(US, [association(1), association(2)]);
+    const id = association(1).AssociationId;
+
+    const patch = { AssociationName: "renamed", LastExecutionDate: 5 };
+    expect(sim.updateAssociation(US, id, patch)).toMatchObject(patch);
+    expect(() => sim.updateAssociation(US, id, { AssociationId: "other" } as never)).toThrow(/AssociationId/);
+    expect(sim.deleteAssociation(US, id)).toBe(true);
+    expect(sim.deleteAssociation(US, id)).toBe(false);
+    expect(sim.getAssociations(US).map((a) => a.AssociationId)).toEqual([association(2).AssociationId]);
+  });
+
+  it("churn flips n distinct associations and stamps them as just run", () => {
+    const sim = new Simulator({ now: () => NOW });
+    sim.generate(US, 50, 1);
+    const before = new Map(sim.getAssociations(US).map((a) => [a.AssociationId, a]));
+
+    const changed = sim.churn(US, 5, mulberry32(9));
+
+    expect(new Set(changed.map((a) => a.AssociationId)).size).toBe(5);
+    for (const a of changed) {
+      const was = before.get(a.AssociationId)?.Overview?.Status;
+      expect(a.Overview?.Status).toBe(was === "Failed" ? "Success" : "Failed");
+      expect(a.LastExecutionDate).toBe(NOW / 1000);
+    }
+    expect(sim.churn({ region: "empty-1" }, 3)).toEqual([]);
+  });
+
+  it("consumes faults in order and counts every call", () => {
+    const sim = new Simulator();
+    const site = { operation: "ListAssociations" as const, region: "us-east-1", accountId: sim.defaultAccountId };
+    sim.injectFault({ kind: "ThrottlingException", count: 1 });
+    sim.injectFault({ kind: "InternalServerError", count: 2, region: "us-east-1" });
+
+    const kinds = [1, 2, 3, 4].map(() => sim.beginCall(site));
+    const other = sim.beginCall({ ...site, operation: "GetCallerIdentity" });
+
+    expect(kinds).toEqual(["ThrottlingException", "InternalServerError", "InternalServerError", undefined]);
+    expect(other).toBeUndefined();
+    expect(sim.callCount("ListAssociations")).toBe(4);
+    expect(sim.callCount("ListAssociations", US)).toBe(4);
+    expect(sim.callCount("ListAssociations", { region: "eu-west-1" })).toBe(0);
+    expect(sim.callCount("GetCallerIdentity")).toBe(1);
+    sim.resetCounters();
+    expect(sim.callCounts()).toEqual([]);
+  });
+});

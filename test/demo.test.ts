@@ -1,0 +1,38 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { waitFor } from "./helpers.js";
+import { freePort } from "./process.js";
+
+describe("npm run demo", () => {
+  it("serves populated metrics within 15 s, and stops on SIGTERM", async () => {
+    const port = await freePort();
+    const demo = spawn(process.execPath, [fileURLToPath(new URL("../dist/demo.js", import.meta.url))], {
+      env: { PATH: process.env.PATH, NODE_NO_WARNINGS: "1", SSM_EXPORTER_WEB_LISTEN_ADDRESS: `127.0.0.1:${port}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    demo.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = once(demo, "exit");
+    try {
+      const started = performance.now();
+      const text = await waitFor(
+        async () => {
+          const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+          return /^aws_ssm_association_status\{/m.test(body) ? body : undefined;
+        },
+        15_000,
+        "association series on /metrics",
+      );
+      expect(performance.now() - started).toBeLessThan(15_000);
+      expect(text.match(/^aws_ssm_association_info\{/gm)).toHaveLength(150);
+      expect(text).toMatch(/^aws_ssm_exporter_up\{account_id="123456789012",region="eu-west-1"\} 1$/m);
+      expect(stderr).toContain(`demo: metrics: http://localhost:${port}/metrics`);
+    } finally {
+      demo.kill("SIGTERM");
+    }
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+});

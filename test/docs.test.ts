@@ -39,3 +39,17 @@ describe("docs/metrics.md", () => {
     expect([...documented.keys()].filter((name) => !known.has(name))).toEqual([]);
   });
 });
+
+describe("README runbooks", () => {
+  it("has a heading for every runbook_url of the shipped alerts", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const alerts = readFileSync(new URL("../helm/ssm-association-exporter/files/alerts.yaml", import.meta.url), "utf8");
+    // GitHub's anchor of a heading: lower case, punctuation dropped, spaces to dashes.
+    const anchors = new Set(
+      [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => (m[1] ?? "").toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-")),
+    );
+    const linked = [...alerts.matchAll(/runbook_url: \S+README\.md#([\w-]+)/g)].map((m) => m[1]);
+    expect(linked.length).toBeGreaterThanOrEqual(6);
+    expect(linked.filter((anchor) => !anchors.has(anchor ?? ""))).toEqual([]);
+  });
+});

@@ -64,9 +64,9 @@ describe("alerts.yaml", () => {
     const names = group?.rules.map((r) => r.record ?? r.alert);
     expect(names?.indexOf(THRESHOLD)).toBeGreaterThanOrEqual(0);
     expect(names?.indexOf(THRESHOLD)).toBeLessThan(names?.indexOf("SsmAssociationNotExecuted") ?? -1);
-    expect(group?.rules.find((r) => r.record === THRESHOLD)?.expr).toBe("vector(172800)");
+    expect(group?.rules.find((r) => r.record === THRESHOLD)?.expr).toBe("vector(691200)");
     // The Helm chart replaces this literal; it must occur exactly once.
-    expect(text.split("vector(172800)")).toHaveLength(2);
+    expect(text.split("vector(691200)")).toHaveLength(2);
     expect(byName.get("SsmAssociationNotExecuted")?.expr).toMatch(new RegExp(`> on\\(\\) group_left\\(\\)\\s+${THRESHOLD}\\s*$`));
   });
 

@@ -103,7 +103,7 @@ describe("values.schema.json", () => {
     ["a region that is no region name", { config: { regions: ["EU-WEST-1"] } }],
     ["maxAttempts above 10", { config: { maxAttempts: 11 } }],
     ["a telemetry path taken by the health checks", { config: { telemetryPath: "/healthz" } }],
-    ["a threshold in plain seconds", { prometheusRule: { notExecutedThreshold: 172800 } }],
+    ["a threshold in plain seconds", { prometheusRule: { notExecutedThreshold: 691200 } }],
     ["an unknown key under service", { service: { nodePort: 30000 } }],
   ];
   it.each(bad)("rejects %s", (_name, override) => {
@@ -277,18 +277,18 @@ describe("templates/deployment.yaml", () => {
 });
 
 describe("files the chart embeds", () => {
-  it("builds the PrometheusRule from files/alerts.yaml, swapping the threshold of its vector(172800) rule", () => {
+  it("builds the PrometheusRule from files/alerts.yaml, swapping the threshold of its vector(691200) rule", () => {
     const template = templates.get("prometheusrule.yaml") ?? "";
     expect(template).toContain('.Files.Get "files/alerts.yaml"');
-    expect(template).toContain('replace "vector(172800)"');
+    expect(template).toContain('replace "vector(691200)"');
     expect(existsSync(join(chartDir, "files", "alerts.yaml")), "helm/ssm-association-exporter/files/alerts.yaml").toBe(true);
     const alerts = read("files", "alerts.yaml");
-    expect(alerts.split("vector(172800)").length - 1, "occurrences of vector(172800)").toBe(1);
+    expect(alerts.split("vector(691200)").length - 1, "occurrences of vector(691200)").toBe(1);
     expect(Array.isArray(readYaml("files", "alerts.yaml").groups)).toBe(true);
   });
 
-  it("defaults prometheusRule.notExecutedThreshold to the threshold in files/alerts.yaml (172800 s)", () => {
-    expect(parseDuration(String(get(values, "prometheusRule.notExecutedThreshold")))).toBe(172_800_000);
+  it("defaults prometheusRule.notExecutedThreshold to the threshold in files/alerts.yaml (691200 s)", () => {
+    expect(parseDuration(String(get(values, "prometheusRule.notExecutedThreshold")))).toBe(691_200_000);
     // The template's duration parser accepts what the schema accepts.
     const schemaPattern = (schema as { definitions: { duration: { pattern: string } } }).definitions.duration.pattern;
     expect(templates.get("_helpers.tpl")).toContain(`regexMatch "${schemaPattern}"`);

@@ -76,14 +76,14 @@ defaulting to the chart's appVersion.
 {{- end }}
 
 {{/*
-A duration such as "48h", "2d" or "1h30m" (units d, h, m, s, ms; the same syntax as the exporter's flags) in
+A duration such as "8d", "192h" or "1h30m" (units d, h, m, s, ms; the same syntax as the exporter's flags) in
 whole seconds. Called with the duration string as its context; fails on anything else, so that a bad value
 cannot render a rule that never fires.
 */}}
 {{- define "ssm-association-exporter.durationSeconds" -}}
 {{- $text := toString . }}
 {{- if not (regexMatch "^([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$" $text) }}
-{{- fail (printf "%q is not a duration such as 48h, 2d or 1h30m" $text) }}
+{{- fail (printf "%q is not a duration such as 8d, 192h or 1h30m" $text) }}
 {{- end }}
 {{- $ms := 0 }}
 {{- range $part := regexFindAll "[0-9]+(ms|s|m|h|d)" $text -1 }}

@@ -1,6 +1,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
+import { loadTargetsFile } from "./config-file.js";
+import { ASSOCIATION_FILTER_KEYS, ConfigError, filterField, regionField, type AssociationFilter } from "./config-fields.js";
 import { formatDuration, parseDuration } from "./duration.js";
+
+export { ASSOCIATION_FILTER_KEYS, ConfigError, type AssociationFilter, type AssociationFilterKey } from "./config-fields.js";
 
 /** The validated, frozen runtime configuration. Nothing downstream sees raw flags or env. */
 export interface Config {
@@ -10,46 +14,29 @@ export interface Config {
     readonly listenPort: number;
     readonly telemetryPath: string;
   };
-  readonly poll: { readonly intervalMs: number };
-  readonly aws: {
-    /** Empty = resolve one region from the SDK's default region chain at start. */
-    readonly regions: readonly string[];
-    readonly requestTimeoutMs: number;
-    readonly maxAttempts: number;
-  };
-  readonly ssm: { readonly filters: readonly AssociationFilter[] };
+  readonly poll: { readonly intervalMs: number; readonly concurrency: number };
+  readonly aws: { readonly requestTimeoutMs: number; readonly maxAttempts: number };
+  /** What to poll: from --config.file, or one target built from --aws.region and --ssm.filter. */
+  readonly targets: readonly TargetConfig[];
+  /** The file the targets came from, if any. */
+  readonly configFile: string | undefined;
   readonly log: { readonly level: LogLevel };
 }
 
-export interface AssociationFilter {
-  readonly key: AssociationFilterKey;
-  readonly value: string;
+/** One set of credentials (the default chain, or a role assumed with it) and the regions polled with it. */
+export interface TargetConfig {
+  readonly roleArn: string | undefined;
+  readonly externalId: string | undefined;
+  readonly sessionName: string;
+  /** Empty only for the flags-only target without --aws.region: the SDK's region chain decides at start. */
+  readonly regions: readonly string[];
+  readonly filters: readonly AssociationFilter[];
 }
 
-/** The AssociationFilterList keys of the ListAssociations API (botocore model, AssociationFilterKey). */
-export const ASSOCIATION_FILTER_KEYS = [
-  "InstanceId",
-  "Name",
-  "AssociationId",
-  "AssociationStatusName",
-  "LastExecutedBefore",
-  "LastExecutedAfter",
-  "AssociationName",
-  "ResourceGroupName",
-  "CloudConnectorId",
-] as const;
-export type AssociationFilterKey = (typeof ASSOCIATION_FILTER_KEYS)[number];
+export const DEFAULT_SESSION_NAME = "ssm-association-exporter";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Every problem found in the input, one line each. main.ts prints them and exits 2. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join("\n"));
-    this.name = "ConfigError";
-  }
-}
 
 export type CommandLine =
   | { readonly kind: "run"; readonly config: Config }
@@ -65,9 +52,11 @@ interface FlagSpec {
 }
 
 const FLAGS = [
+  { flag: "config.file", valueName: "path", description: "YAML file listing the targets to poll (accounts, roles, regions, filters); replaces --aws.region and --ssm.filter" },
   { flag: "web.listen-address", valueName: "address", defaultValue: ":9877", description: "address to listen on for /metrics and health checks, [host]:port" },
   { flag: "web.telemetry-path", valueName: "path", defaultValue: "/metrics", description: "path under which to expose metrics" },
   { flag: "poll.interval", valueName: "duration", defaultValue: "60s", description: "how often to call ListAssociations for every region (e.g. 30s, 5m)" },
+  { flag: "poll.concurrency", valueName: "n", defaultValue: "5", description: "how many account×region targets are polled at the same time" },
   { flag: "aws.region", valueName: "region", repeatable: true, description: "region to poll; repeat or comma-separate for several (default: the AWS SDK region chain, e.g. AWS_REGION)" },
   { flag: "aws.request-timeout", valueName: "duration", defaultValue: "10s", description: "timeout of one AWS API request attempt" },
   { flag: "aws.max-attempts", valueName: "n", defaultValue: "3", description: "attempts per AWS API call, retries included (adaptive retry mode)" },
@@ -118,9 +107,6 @@ function splitList(value: string): string[] {
 /** Where a value came from, for error messages: `--poll.interval` or `SSM_EXPORTER_POLL_INTERVAL`. */
 type Sourced<T> = { readonly value: T; readonly origin: string };
 
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
-
 const durationField = (min: number, max: number) =>
   z.string().transform((text, ctx) => {
     const ms = parseDuration(text);
@@ -158,37 +144,15 @@ const telemetryPathField = z.string().superRefine((p, ctx) => {
   }
 });
 
-const regionField = z.string().superRefine((r, ctx) => {
-  if (!REGION.test(r)) ctx.addIssue({ code: "custom", message: `"${r}" is not an AWS region name (e.g. us-east-1)` });
-});
-
-const filterField = z.string().transform((text, ctx) => {
-  const eq = text.indexOf("=");
-  const key = eq > 0 ? text.slice(0, eq) : text;
-  const value = eq > 0 ? text.slice(eq + 1) : "";
-  if (eq <= 0 || value === "") {
-    ctx.addIssue({ code: "custom", message: `"${text}" is not KEY=VALUE` });
-    return z.NEVER;
-  }
-  if (!(ASSOCIATION_FILTER_KEYS as readonly string[]).includes(key)) {
-    ctx.addIssue({ code: "custom", message: `unknown filter key "${key}" (one of ${ASSOCIATION_FILTER_KEYS.join(", ")})` });
-    return z.NEVER;
-  }
-  if ((key === "LastExecutedBefore" || key === "LastExecutedAfter") && (!ISO_DATE.test(value) || Number.isNaN(Date.parse(value)))) {
-    ctx.addIssue({ code: "custom", message: `${key} needs an ISO 8601 date, got "${value}" (e.g. 2026-01-31T00:00:00Z)` });
-    return z.NEVER;
-  }
-  return { key: key as AssociationFilterKey, value };
-});
-
-const maxAttemptsField = z.string().transform((text, ctx) => {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 10) {
-    ctx.addIssue({ code: "custom", message: `"${text}" is not a whole number from 1 to 10` });
-    return z.NEVER;
-  }
-  return n;
-});
+const wholeNumberField = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: `"${text}" is not a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
 
 const logLevelField = z.string().transform((text, ctx) => {
   if (!(LOG_LEVELS as readonly string[]).includes(text)) {
@@ -256,19 +220,37 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const telemetryPath = check("web.telemetry-path", telemetryPathField);
   const intervalMs = check("poll.interval", durationField(1_000, 86_400_000));
   const requestTimeoutMs = check("aws.request-timeout", durationField(100, 300_000));
-  const maxAttempts = check("aws.max-attempts", maxAttemptsField);
+  const maxAttempts = check("aws.max-attempts", wholeNumberField(1, 10));
+  const concurrency = check("poll.concurrency", wholeNumberField(1, 64));
   const regions = checkEach("aws.region", regionField);
   const filters = checkEach("ssm.filter", filterField);
   const level = check("log.level", logLevelField);
 
-  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || !requestTimeoutMs || !maxAttempts || !level) {
+  const configFile = raw("config.file");
+  let targets: readonly TargetConfig[] | undefined;
+  if (typeof configFile.value === "string" && configFile.value !== "") {
+    for (const flag of ["aws.region", "ssm.filter"] as const) {
+      if (raw(flag).value !== undefined) problems.push(`${raw(flag).origin}: cannot be combined with ${configFile.origin}; list regions and filters in the file`);
+    }
+    try {
+      targets = loadTargetsFile(configFile.value);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  } else {
+    targets = [{ roleArn: undefined, externalId: undefined, sessionName: DEFAULT_SESSION_NAME, regions: [...new Set(regions)], filters }];
+  }
+
+  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets) {
     throw new ConfigError(problems);
   }
   const config: Config = {
     web: { listenHost: listen.host, listenPort: listen.port, telemetryPath },
-    poll: { intervalMs },
-    aws: { regions: [...new Set(regions)], requestTimeoutMs, maxAttempts },
-    ssm: { filters },
+    poll: { intervalMs, concurrency },
+    aws: { requestTimeoutMs, maxAttempts },
+    targets,
+    configFile: typeof configFile.value === "string" && configFile.value !== "" ? configFile.value : undefined,
     log: { level },
   };
   return { kind: "run", config: deepFreeze(config) };

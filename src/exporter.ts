@@ -1,67 +1,79 @@
 import type { AssociationSource } from "./associations/association.js";
-import { accountIdResolver } from "./associations/account-id.js";
+import { assumedRoleCredentialSet, defaultCredentialSet, type CallSettings, type CredentialSet } from "./associations/credentials.js";
 import { SsmAssociationSource } from "./associations/ssm-source.js";
-import type { Config } from "./config.js";
+import type { Config, TargetConfig } from "./config.js";
 import { createApp, listen, type RunningServer } from "./http/server.js";
 import type { Logger } from "./log.js";
 import { CurrentSnapshot } from "./metrics/current.js";
 import { ExporterMetrics } from "./metrics/exporter-metrics.js";
-import { renderSnapshot } from "./metrics/render.js";
+import { ExpositionRenderer } from "./metrics/render.js";
 import { Poller } from "./poller.js";
 import type { BuildInfo } from "./version.js";
 
 export interface RunningExporter {
   readonly server: RunningServer;
   readonly poller: Poller;
-  /** Stops polling (aborting the in-flight poll) and the HTTP server, letting in-flight requests finish. */
+  /** Stops polling (aborting in-flight polls) and the HTTP server, letting in-flight requests finish. */
   close(): Promise<void>;
 }
 
 export interface ExporterDeps {
   readonly logger: Logger;
   readonly build: BuildInfo;
-  /** Regions to poll, already resolved (config.aws.regions or the SDK's region chain). */
-  readonly regions: readonly string[];
+  /** config.targets with every region list resolved (the flags-only target may get its region from the SDK chain). */
+  readonly targets: readonly TargetConfig[];
   readonly defaultMetrics?: boolean;
+}
+
+/** One source per target×region; one credential set per target (the default chain's is shared). */
+function buildSources(config: Config, targets: readonly TargetConfig[], exporterMetrics: ExporterMetrics): SsmAssociationSource[] {
+  const settings: CallSettings = {
+    requestTimeoutMs: config.aws.requestTimeoutMs,
+    maxAttempts: config.aws.maxAttempts,
+    recordApiCall: (accountId, region, operation, outcome) => exporterMetrics.recordApiCall({ accountId, region }, operation, outcome),
+  };
+  let defaultSet: CredentialSet | undefined;
+  return targets.flatMap((target) => {
+    const stsRegion = target.regions[0];
+    if (stsRegion === undefined) throw new Error("a target without regions reached startExporter");
+    const credentials = target.roleArn
+      ? assumedRoleCredentialSet({ roleArn: target.roleArn, externalId: target.externalId, sessionName: target.sessionName }, stsRegion, settings)
+      : (defaultSet ??= defaultCredentialSet(stsRegion, settings));
+    return target.regions.map((region) => {
+      let knownAccount = credentials.knownAccountId ?? "";
+      return new SsmAssociationSource({
+        region,
+        filters: target.filters,
+        requestTimeoutMs: config.aws.requestTimeoutMs,
+        maxAttempts: config.aws.maxAttempts,
+        credentials: credentials.credentials,
+        accountId: async () => (knownAccount = await credentials.accountId()),
+        recordApiCall: (operation, outcome) => settings.recordApiCall(knownAccount, region, operation, outcome),
+      });
+    });
+  });
 }
 
 /** Builds sources → poller → snapshot → server and starts them: the server first, so a bad address starts nothing. */
 export async function startExporter(config: Config, deps: ExporterDeps): Promise<RunningExporter> {
-  const { logger, build, regions } = deps;
+  const { logger, build } = deps;
   const exporterMetrics = new ExporterMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true });
   const current = new CurrentSnapshot();
-
-  const stsRegion = regions[0];
-  if (stsRegion === undefined) throw new Error("startExporter needs at least one region");
-  const accountId = accountIdResolver({
-    region: stsRegion,
-    requestTimeoutMs: config.aws.requestTimeoutMs,
-    maxAttempts: config.aws.maxAttempts,
-    recordApiCall: (operation, outcome, account) => exporterMetrics.recordApiCall({ accountId: account, region: stsRegion }, operation, outcome),
-  });
-  const sources: SsmAssociationSource[] = regions.map((region) => {
-    let knownAccount = "";
-    return new SsmAssociationSource({
-      region,
-      filters: config.ssm.filters,
-      requestTimeoutMs: config.aws.requestTimeoutMs,
-      maxAttempts: config.aws.maxAttempts,
-      accountId: async () => (knownAccount = await accountId()),
-      recordApiCall: (operation, outcome) => exporterMetrics.recordApiCall({ accountId: knownAccount, region }, operation, outcome),
-    });
-  });
+  const renderer = new ExpositionRenderer();
+  const sources = buildSources(config, deps.targets, exporterMetrics);
 
   const poller = new Poller({
     sources: sources satisfies readonly AssociationSource[],
     intervalMs: config.poll.intervalMs,
+    concurrency: config.poll.concurrency,
     logger,
-    onSkippedPoll: () => exporterMetrics.recordSkippedPoll(),
+    onSkippedPoll: (target) => exporterMetrics.recordSkippedPoll(target),
     publish: async (snapshot) => {
-      const rendered = await renderSnapshot(snapshot);
-      // Both swaps happen in one synchronous step: a scrape sees the old poll or the new one, never a mix.
-      current.set(snapshot, rendered);
+      const exposition = await renderer.render(snapshot);
+      // Both swaps happen in one synchronous step: a scrape sees the old snapshot or the new one, never a mix.
+      current.set(snapshot, exposition);
       exporterMetrics.publish(snapshot);
-      logger.debug({ series: rendered.seriesCount, bytes: rendered.text.length, gzip_bytes: rendered.gzip.length }, "snapshot published");
+      logger.debug({ series: exposition.seriesCount, bytes: exposition.textLength, gzip_bytes: exposition.gzipLength }, "snapshot published");
     },
   });
 
@@ -69,7 +81,14 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
   const server = await listen(app, config.web.listenHost, config.web.listenPort);
   poller.start();
   logger.info(
-    { url: `${server.url}${config.web.telemetryPath}`, regions, poll_interval_ms: config.poll.intervalMs, version: build.version },
+    {
+      url: `${server.url}${config.web.telemetryPath}`,
+      targets: deps.targets.map((t) => ({ role_arn: t.roleArn ?? null, regions: t.regions })),
+      regions: [...new Set(deps.targets.flatMap((t) => t.regions))],
+      poll_interval_ms: config.poll.intervalMs,
+      poll_concurrency: config.poll.concurrency,
+      version: build.version,
+    },
     "exporter started",
   );
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, parseCommandLine, type CommandLine } from "./config.js";
+import { ConfigError, parseCommandLine, type CommandLine, type TargetConfig } from "./config.js";
 import { startExporter, type RunningExporter } from "./exporter.js";
 import { createLogger } from "./log.js";
 import { resolveRegions } from "./region.js";
@@ -31,13 +31,17 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = commandLine;
-  const regions = await resolveRegions(config.aws.regions);
-  if (!regions) fail(["no AWS region: set --aws.region, SSM_EXPORTER_AWS_REGION or AWS_REGION"], EXIT_BAD_CONFIG);
+  const targets: TargetConfig[] = [];
+  for (const target of config.targets) {
+    const regions = await resolveRegions(target.regions);
+    if (!regions) fail(["no AWS region: set --aws.region, SSM_EXPORTER_AWS_REGION or AWS_REGION"], EXIT_BAD_CONFIG);
+    targets.push({ ...target, regions });
+  }
 
   const logger = createLogger(config.log.level);
   let exporter: RunningExporter;
   try {
-    exporter = await startExporter(config, { logger, build, regions });
+    exporter = await startExporter(config, { logger, build, targets });
   } catch (err) {
     const code = (err as { code?: string }).code;
     fail([`cannot listen on ${config.web.listenHost ?? ""}:${config.web.listenPort}: ${code ?? String(err)}`], 1);

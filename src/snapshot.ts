@@ -3,6 +3,8 @@ import type { Association, AwsCallError, TargetKey } from "./associations/associ
 /** What the exporter knows about one polled account×region after a poll. */
 export interface TargetState {
   readonly target: TargetKey;
+  /** Not polled yet (its first poll is queued or running): not ready, and not exported. */
+  readonly pending: boolean;
   /** The last good associations: kept when a poll fails, so a failed poll never blanks data. */
   readonly associations: readonly Association[];
   /** Whether the latest poll of this target succeeded. */
@@ -14,10 +16,15 @@ export interface TargetState {
   readonly lastError: AwsCallError | undefined;
 }
 
-/** One complete, immutable view of every target, swapped in whole after each poll. */
+/** One complete, immutable view of every target, swapped in whole each time a target's poll finishes. */
 export interface Snapshot {
   readonly takenAtSeconds: number;
   readonly targets: readonly TargetState[];
+}
+
+/** Targets that have not had a successful poll yet. */
+export function waitingTargets(snapshot: Snapshot): TargetState[] {
+  return snapshot.targets.filter((t) => t.lastSuccessSeconds === undefined);
 }
 
 export function isReady(snapshot: Snapshot | undefined): boolean {

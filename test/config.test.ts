@@ -21,9 +21,10 @@ describe("parseCommandLine", () => {
   it("has the documented defaults", () => {
     expect(run([])).toEqual({
       web: { listenHost: undefined, listenPort: 9877, telemetryPath: "/metrics" },
-      poll: { intervalMs: 60_000 },
-      aws: { regions: [], requestTimeoutMs: 10_000, maxAttempts: 3 },
-      ssm: { filters: [] },
+      poll: { intervalMs: 60_000, concurrency: 5 },
+      aws: { requestTimeoutMs: 10_000, maxAttempts: 3 },
+      targets: [{ roleArn: undefined, externalId: undefined, sessionName: "ssm-association-exporter", regions: [], filters: [] }],
+      configFile: undefined,
       log: { level: "info" },
     });
   });
@@ -34,6 +35,7 @@ describe("parseCommandLine", () => {
       "--web.telemetry-path",
       "/m",
       "--poll.interval=1m30s",
+      "--poll.concurrency=8",
       "--aws.region=us-east-1",
       "--aws.region",
       "eu-west-1,ap-southeast-2",
@@ -46,14 +48,21 @@ describe("parseCommandLine", () => {
     ]);
     expect(config).toEqual({
       web: { listenHost: "127.0.0.1", listenPort: 9000, telemetryPath: "/m" },
-      poll: { intervalMs: 90_000 },
-      aws: { regions: ["us-east-1", "eu-west-1", "ap-southeast-2"], requestTimeoutMs: 5_000, maxAttempts: 5 },
-      ssm: {
-        filters: [
-          { key: "Name", value: "AWS-RunPatchBaseline" },
-          { key: "LastExecutedAfter", value: "2026-01-31T00:00:00Z" },
-        ],
-      },
+      poll: { intervalMs: 90_000, concurrency: 8 },
+      aws: { requestTimeoutMs: 5_000, maxAttempts: 5 },
+      targets: [
+        {
+          roleArn: undefined,
+          externalId: undefined,
+          sessionName: "ssm-association-exporter",
+          regions: ["us-east-1", "eu-west-1", "ap-southeast-2"],
+          filters: [
+            { key: "Name", value: "AWS-RunPatchBaseline" },
+            { key: "LastExecutedAfter", value: "2026-01-31T00:00:00Z" },
+          ],
+        },
+      ],
+      configFile: undefined,
       log: { level: "debug" },
     });
   });
@@ -67,8 +76,8 @@ describe("parseCommandLine", () => {
     };
     const config = run(["--log.level=error"], env);
     expect(config.poll.intervalMs).toBe(300_000);
-    expect(config.aws.regions).toEqual(["us-east-1", "eu-central-1"]);
-    expect(config.ssm.filters).toEqual([{ key: "AssociationStatusName", value: "Failed" }]);
+    expect(config.targets[0]?.regions).toEqual(["us-east-1", "eu-central-1"]);
+    expect(config.targets[0]?.filters).toEqual([{ key: "AssociationStatusName", value: "Failed" }]);
     expect(config.log.level).toBe("error");
   });
 
@@ -79,20 +88,20 @@ describe("parseCommandLine", () => {
   it("returns a frozen config", () => {
     const config = run([]);
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.aws.regions)).toBe(true);
+    expect(Object.isFrozen(config.targets[0]?.regions)).toBe(true);
   });
 
   it("reports every problem at once, one line each, naming the flag or variable", () => {
     expect(
       problems(
-        ["--bogus", "--poll.interval=banana", "--ssm.filter", "Nope=x", "--web.listen-address=:70000", "--aws.region=mars-1"],
+        ["--bogus", "--poll.interval=banana", "--ssm.filter", "Nope=x", "--web.listen-address=:70000", "--aws.region=us-eest-1"],
         { SSM_EXPORTER_LOG_LEVEL: "loud" },
       ),
     ).toEqual([
       "unknown flag --bogus (see --help)",
       "--web.listen-address: port 70000 is out of range (0 to 65535)",
       '--poll.interval: "banana" is not a duration (use e.g. 30s, 5m, 1h)',
-      '--aws.region: "mars-1" is not an AWS region name (e.g. us-east-1)',
+      '--aws.region: "us-eest-1" is not a region',
       '--ssm.filter: unknown filter key "Nope" (one of InstanceId, Name, AssociationId, AssociationStatusName, LastExecutedBefore, LastExecutedAfter, AssociationName, ResourceGroupName, CloudConnectorId)',
       'SSM_EXPORTER_LOG_LEVEL: "loud" is not a log level (one of trace, debug, info, warn, error, fatal)',
     ]);
@@ -106,6 +115,8 @@ describe("parseCommandLine", () => {
     [["--web.telemetry-path=/healthz"], '--web.telemetry-path: "/healthz" is taken by another endpoint (/, /healthz, /readyz)'],
     [["--poll.interval=100ms"], "--poll.interval: 100ms is out of range (1s to 1d)"],
     [["--aws.max-attempts=0"], '--aws.max-attempts: "0" is not a whole number from 1 to 10'],
+    [["--poll.concurrency=0"], '--poll.concurrency: "0" is not a whole number from 1 to 64'],
+    [["--config.file=/nonexistent.yaml"], "/nonexistent.yaml: cannot read the config file (ENOENT)"],
     [["stray"], 'unexpected argument "stray"'],
     [["--poll.interval"], "option '--poll.interval <duration>' argument missing"],
   ])("rejects %j", (argv, message) => {
@@ -116,7 +127,7 @@ describe("parseCommandLine", () => {
     const result = parseCommandLine(["--help"], {}, "1.2.3");
     expect(result.kind).toBe("help");
     const text = result.kind === "help" ? result.text : "";
-    for (const flag of ["web.listen-address", "web.telemetry-path", "poll.interval", "aws.region", "aws.request-timeout", "aws.max-attempts", "ssm.filter", "log.level", "version"]) {
+    for (const flag of ["config.file", "poll.concurrency", "web.listen-address", "web.telemetry-path", "poll.interval", "aws.region", "aws.request-timeout", "aws.max-attempts", "ssm.filter", "log.level", "version"]) {
       expect(text).toContain(`--${flag}`);
     }
     expect(text.replace(/\s+/g, " ")).toContain("SSM_EXPORTER_POLL_INTERVAL");

@@ -1,59 +1,74 @@
 import { describe, expect, it } from "vitest";
-import { AwsCallError, type Association, type AssociationSource } from "../src/associations/association.js";
+import { AwsCallError, type Association, type AssociationSource, type TargetKey } from "../src/associations/association.js";
 import { Poller } from "../src/poller.js";
 import type { Snapshot } from "../src/snapshot.js";
 import { patchBaseline } from "./fixtures/associations.js";
-import { captureLogger } from "./helpers.js";
+import { captureLogger, waitFor } from "./helpers.js";
 
 /** A plain-object source whose next answers the test scripts. */
 class FakeSource implements AssociationSource {
   answers: (() => Promise<Association[]>)[] = [];
   calls = 0;
+  running = 0;
   constructor(readonly region: string) {}
   accountId(): Promise<string> {
     return Promise.resolve("111122223333");
   }
-  listAssociations(): Promise<Association[]> {
+  async listAssociations(): Promise<Association[]> {
     this.calls++;
-    const next = this.answers.shift();
-    return next ? next() : Promise.resolve([]);
+    this.running++;
+    try {
+      const next = this.answers.shift();
+      return await (next ? next() : Promise.resolve([]));
+    } finally {
+      this.running--;
+    }
   }
 }
 
 const throttled = () => Promise.reject(new AwsCallError("ListAssociations", "ThrottlingException", "eu-west-1", "Rate exceeded", 400));
 
-function setup(sources: FakeSource[]) {
+/** A promise the test settles by hand. */
+function gate(): { promise: Promise<Association[]>; open: (value?: Association[]) => void } {
+  let open: (value?: Association[]) => void = () => undefined;
+  const promise = new Promise<Association[]>((resolve) => (open = (value) => resolve(value ?? [])));
+  return { promise, open };
+}
+
+function setup(sources: FakeSource[], concurrency = 5) {
   const { logger, lines } = captureLogger();
   const published: Snapshot[] = [];
-  let skipped = 0;
+  const skipped: TargetKey[] = [];
   const poller = new Poller({
     sources,
     intervalMs: 60_000,
+    concurrency,
     logger,
     publish: async (s) => {
       published.push(s);
     },
-    onSkippedPoll: () => skipped++,
+    onSkippedPoll: (t) => skipped.push(t),
     now: () => 1_000_000,
   });
-  return { poller, lines, published, skipped: () => skipped };
+  const tick = () => (poller as unknown as { tick(): void }).tick();
+  return { poller, lines, published, skipped, tick };
 }
 
 describe("Poller", () => {
-  it("publishes one complete snapshot with every source", async () => {
+  it("polls every source and returns a complete snapshot", async () => {
     const a = new FakeSource("us-east-1");
     const b = new FakeSource("eu-west-1");
     a.answers.push(() => Promise.resolve([patchBaseline]));
     const { poller, published } = setup([a, b]);
     const snapshot = await poller.pollOnce();
-    expect(published).toEqual([snapshot]);
-    expect(snapshot.targets.map((t) => [t.target, t.associations.length, t.up, t.lastSuccessSeconds])).toEqual([
-      [{ accountId: "111122223333", region: "us-east-1" }, 1, true, 1000],
-      [{ accountId: "111122223333", region: "eu-west-1" }, 0, true, 1000],
+    expect(published.at(-1)).toEqual(snapshot);
+    expect(snapshot.targets.map((t) => [t.target, t.pending, t.associations.length, t.up, t.lastSuccessSeconds])).toEqual([
+      [{ accountId: "111122223333", region: "us-east-1" }, false, 1, true, 1000],
+      [{ accountId: "111122223333", region: "eu-west-1" }, false, 0, true, 1000],
     ]);
   });
 
-  it("keeps a failed region's last good associations, marks it down, and logs one line naming operation and error code", async () => {
+  it("keeps a failed target's last good associations, marks it down, and logs one line naming operation and error code", async () => {
     const a = new FakeSource("us-east-1");
     const b = new FakeSource("eu-west-1");
     a.answers.push(() => Promise.resolve([patchBaseline]), () => Promise.resolve([patchBaseline]));
@@ -87,18 +102,61 @@ describe("Poller", () => {
     expect((await poller.pollOnce()).targets[0]?.up).toBe(true);
   });
 
-  it("never overlaps: a tick during a running poll is skipped and logged", async () => {
-    const a = new FakeSource("us-east-1");
-    let release: () => void = () => undefined;
-    a.answers.push(() => new Promise((resolve) => (release = () => resolve([]))));
-    const { poller, lines, skipped } = setup([a]);
+  it("never overlaps a target's polls: a tick skips (and reports) only the target still running", async () => {
+    const slow = new FakeSource("us-east-1");
+    const fast = new FakeSource("eu-west-1");
+    const held = gate();
+    slow.answers.push(() => held.promise);
+    const { poller, lines, skipped, tick } = setup([slow, fast]);
     const first = poller.pollOnce();
-    await new Promise((resolve) => setImmediate(resolve));
-    (poller as unknown as { tick(): void }).tick();
-    expect(a.calls).toBe(1);
-    expect(skipped()).toBe(1);
-    expect(lines.some((l) => l.msg === "poll skipped: the previous poll is still running")).toBe(true);
-    release();
+    await waitFor(() => slow.calls === 1 && fast.calls === 1, 2_000, "both polled");
+    tick();
+    await waitFor(() => fast.calls === 2, 2_000, "fast polled again");
+    expect(slow.calls).toBe(1);
+    expect(skipped).toEqual([{ accountId: "", region: "us-east-1" }]);
+    expect(lines.filter((l) => l.msg === "poll skipped: the previous poll of this target is still running")).toEqual([
+      expect.objectContaining({ level: "warn", region: "us-east-1" }),
+    ]);
+    held.open();
     await first;
+  });
+
+  it("publishes each target as it finishes: a hanging target delays none of the others", async () => {
+    const hanging = new FakeSource("us-east-1");
+    const healthy = new FakeSource("eu-west-1");
+    const held = gate();
+    hanging.answers.push(() => held.promise);
+    healthy.answers.push(() => Promise.resolve([patchBaseline]));
+    const { poller, published } = setup([hanging, healthy]);
+    const done = poller.pollOnce();
+    const snapshot = await waitFor(() => published.at(-1), 2_000, "a published snapshot");
+    expect(snapshot.targets.map((t) => [t.target.region, t.pending, t.associations.length])).toEqual([
+      ["us-east-1", true, 0],
+      ["eu-west-1", false, 1],
+    ]);
+    held.open([patchBaseline]);
+    expect((await done).targets.map((t) => [t.pending, t.associations.length])).toEqual([
+      [false, 1],
+      [false, 1],
+    ]);
+  });
+
+  it("polls at most --poll.concurrency targets at a time", async () => {
+    const sources = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1"].map((r) => new FakeSource(r));
+    const gates = sources.map(() => gate());
+    sources.forEach((s, i) => s.answers.push(() => (gates[i] as ReturnType<typeof gate>).promise));
+    const { poller } = setup(sources, 2);
+    const done = poller.pollOnce();
+    let peak = 0;
+    for (const g of gates) {
+      await waitFor(() => sources.reduce((n, s) => n + s.running, 0) > 0, 2_000, "a running poll");
+      peak = Math.max(peak, sources.reduce((n, s) => n + s.running, 0));
+      g.open();
+      await new Promise((r) => setTimeout(r, 10));
+      peak = Math.max(peak, sources.reduce((n, s) => n + s.running, 0));
+    }
+    await done;
+    expect(peak).toBe(2);
+    expect(sources.map((s) => s.calls)).toEqual([1, 1, 1, 1, 1]);
   });
 });

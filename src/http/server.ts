@@ -6,11 +6,12 @@ import { pinoHttp } from "pino-http";
 import type { Logger } from "../log.js";
 import type { CurrentSnapshot } from "../metrics/current.js";
 import type { ExporterMetrics } from "../metrics/exporter-metrics.js";
-import { isReady } from "../snapshot.js";
+import { isReady, waitingTargets } from "../snapshot.js";
 import type { BuildInfo } from "../version.js";
 import { landingPage } from "./landing-page.js";
 
-export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+export const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+export const OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 export interface AppOptions {
   readonly telemetryPath: string;
@@ -43,31 +44,37 @@ export function createApp(options: AppOptions): express.Express {
         res.status(200).type("text/plain").send("ready\n");
         return;
       }
-      const waiting = (snapshot?.targets ?? [])
-        .filter((t) => t.lastSuccessSeconds === undefined)
-        .map((t) => t.target.region);
+      const waiting = snapshot ? waitingTargets(snapshot).map(({ target }) => (target.accountId ? `${target.accountId}/${target.region}` : target.region)) : [];
       const detail = snapshot ? `waiting for a first successful poll of: ${waiting.join(", ")}` : "waiting for the first poll";
       res.status(503).type("text/plain").send(`not ready: ${detail}\n`);
     },
     [options.telemetryPath]: async (req, res) => {
-      const rendered = options.current.get()?.rendered;
-      const self = Buffer.from(await options.exporterMetrics.registry.metrics(), "utf8");
+      const exposition = options.current.get()?.exposition;
+      // text/plain first: a client that accepts anything (curl, a browser) gets the classic format;
+      // Prometheus ranks OpenMetrics higher and gets it.
+      // Offered with their version parameters: Prometheus asks for versioned types, and a versioned
+      // Accept entry only matches an offer with the same parameter.
+      const chosen = req.accepts(["text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0", "application/openmetrics-text; version=0.0.1"]);
+      const openMetrics = typeof chosen === "string" && chosen.startsWith("application/openmetrics-text");
+      const self = Buffer.from(await options.exporterMetrics.render(openMetrics ? "openmetrics" : "text"), "utf8");
       const gzip = req.acceptsEncodings("gzip", "identity") === "gzip";
-      // A gzip stream may hold several members; decoders (Go's included) read them as one body.
-      const parts = gzip ? [rendered?.gzip, gzipSync(self)] : [rendered?.text, self];
-      const chunks = parts.filter((p): p is Buffer => p !== undefined && p.length > 0);
+      // The association data is written as cached chunks; only the small self-metrics part is new per scrape.
+      const cached = (gzip ? exposition?.gzip : exposition?.text) ?? [];
+      const last = gzip ? gzipSync(self) : self;
+      const length = (gzip ? exposition?.gzipLength : exposition?.textLength) ?? 0;
       res.status(200);
-      res.setHeader("Content-Type", EXPOSITION_CONTENT_TYPE);
-      res.setHeader("Content-Length", chunks.reduce((n, c) => n + c.length, 0));
-      res.setHeader("Vary", "Accept-Encoding");
+      res.setHeader("Content-Type", openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
+      res.setHeader("Content-Length", length + last.length);
+      res.setHeader("Vary", "Accept, Accept-Encoding");
       res.setHeader("Cache-Control", "no-store");
       if (gzip) res.setHeader("Content-Encoding", "gzip");
       if (req.method === "HEAD") {
         res.end();
         return;
       }
-      for (const chunk of chunks.slice(0, -1)) res.write(chunk);
-      res.end(chunks.at(-1));
+      res.cork();
+      for (const chunk of cached) res.write(chunk);
+      res.end(last);
     },
   };
 

@@ -1,9 +1,9 @@
 import type { Snapshot } from "../snapshot.js";
-import type { RenderedSnapshot } from "./render.js";
+import type { Exposition } from "./render.js";
 
 export interface Served {
   readonly snapshot: Snapshot;
-  readonly rendered: RenderedSnapshot;
+  readonly exposition: Exposition;
 }
 
 /** Holds the snapshot being served. Replaced whole in one assignment, so a scrape never sees half a poll. */
@@ -14,7 +14,7 @@ export class CurrentSnapshot {
     return this.served;
   }
 
-  set(snapshot: Snapshot, rendered: RenderedSnapshot): void {
-    this.served = { snapshot, rendered };
+  set(snapshot: Snapshot, exposition: Exposition): void {
+    this.served = { snapshot, exposition };
   }
 }

@@ -1,26 +1,34 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry, type OpenMetricsContentType } from "prom-client";
 import type { TargetKey } from "../associations/association.js";
 import type { Snapshot } from "../snapshot.js";
 import type { BuildInfo } from "../version.js";
+
+function openMetricsRegistry(): Registry<OpenMetricsContentType> {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return registry;
+}
 
 const TARGET_LABELS = ["account_id", "region"] as const;
 const GAUGES_NAMED_LIKE_COUNTERS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 
 /**
- * The exporter's own metrics, in their own Registry: rendered per scrape (they are few), unlike the
- * association data, which is rendered once per poll.
+ * The exporter's own metrics, in their own registries: rendered per scrape (they are few), unlike the
+ * association data, which is rendered once per poll. Every metric is registered in two registries, one
+ * per exposition format, so concurrent scrapes in different formats never share a mutable content type.
  */
 export class ExporterMetrics {
   readonly registry = new Registry();
+  readonly openMetricsRegistry = openMetricsRegistry();
   private readonly up: Gauge<(typeof TARGET_LABELS)[number]>;
   private readonly lastSuccess: Gauge<(typeof TARGET_LABELS)[number]>;
   private readonly pollDuration: Gauge<(typeof TARGET_LABELS)[number]>;
   private readonly associations: Gauge<(typeof TARGET_LABELS)[number]>;
   private readonly apiRequests: Counter<"account_id" | "region" | "operation" | "outcome">;
-  private readonly pollsSkipped: Counter;
+  private readonly pollsSkipped: Counter<(typeof TARGET_LABELS)[number]>;
 
   constructor(build: BuildInfo, options: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
+    const registers = [this.registry, this.openMetricsRegistry];
     this.up = new Gauge({
       name: "aws_ssm_exporter_up",
       help: "1 if the latest poll of this account and region succeeded, 0 if it failed.",
@@ -53,7 +61,8 @@ export class ExporterMetrics {
     });
     this.pollsSkipped = new Counter({
       name: "aws_ssm_exporter_polls_skipped_total",
-      help: "Poll ticks skipped because the previous poll was still running (poll interval too short).",
+      help: "Poll ticks skipped for this account and region because its previous poll was still running or queued (poll interval too short, or too few --poll.concurrency).",
+      labelNames: TARGET_LABELS,
       registers,
     });
     new Gauge({
@@ -63,25 +72,33 @@ export class ExporterMetrics {
       registers,
     }).set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion }, 1);
     if (options.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry });
-      // Gauges named *_total break the naming rule promtool checks; the per-type variants
-      // (nodejs_active_handles{type=...}, ...) carry the same information.
-      for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
+      for (const registry of registers) {
+        collectDefaultMetrics({ register: registry });
+        // Gauges named *_total break the naming rule promtool checks; the per-type variants
+        // (nodejs_active_handles{type=...}, ...) carry the same information.
+        for (const name of GAUGES_NAMED_LIKE_COUNTERS) registry.removeSingleMetric(name);
+      }
     }
+  }
+
+  /** The self-metrics in the requested format; OpenMetrics output ends with `# EOF`. */
+  render(format: "text" | "openmetrics"): Promise<string> {
+    return (format === "openmetrics" ? this.openMetricsRegistry : this.registry).metrics();
   }
 
   recordApiCall(target: TargetKey, operation: string, outcome: string): void {
     this.apiRequests.inc({ account_id: target.accountId, region: target.region, operation, outcome });
   }
 
-  recordSkippedPoll(): void {
-    this.pollsSkipped.inc();
+  recordSkippedPoll(target: TargetKey): void {
+    this.pollsSkipped.inc({ account_id: target.accountId, region: target.region });
   }
 
   /** Mirrors the snapshot's per-target state; targets no longer polled disappear. */
   publish(snapshot: Snapshot): void {
     for (const gauge of [this.up, this.lastSuccess, this.pollDuration, this.associations]) gauge.reset();
     for (const state of snapshot.targets) {
+      if (state.pending) continue;
       const labels = { account_id: state.target.accountId, region: state.target.region };
       this.up.set(labels, state.up ? 1 : 0);
       if (state.lastSuccessSeconds !== undefined) this.lastSuccess.set(labels, state.lastSuccessSeconds);

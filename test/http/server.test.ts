@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp, listen, type RunningServer } from "../../src/http/server.js";
 import { CurrentSnapshot } from "../../src/metrics/current.js";
 import { ExporterMetrics } from "../../src/metrics/exporter-metrics.js";
-import { renderSnapshot } from "../../src/metrics/render.js";
+import { ExpositionRenderer } from "../../src/metrics/render.js";
 import type { Snapshot } from "../../src/snapshot.js";
 import { fixedSnapshot } from "../fixtures/associations.js";
 import { captureLogger } from "../helpers.js";
@@ -44,7 +44,7 @@ describe("HTTP server", () => {
   afterEach(() => server.close());
 
   const publish = async (snapshot: Snapshot) => {
-    current.set(snapshot, await renderSnapshot(snapshot));
+    current.set(snapshot, await new ExpositionRenderer().render(snapshot));
     metrics.publish(snapshot);
   };
 
@@ -82,9 +82,30 @@ describe("HTTP server", () => {
     const plain = await get(`${server.url}/metrics`);
     const zipped = await get(`${server.url}/metrics`, { headers: { "Accept-Encoding": "gzip" } });
     expect(zipped.headers["content-encoding"]).toBe("gzip");
-    expect(zipped.headers.vary).toBe("Accept-Encoding");
+    expect(zipped.headers.vary).toBe("Accept, Accept-Encoding");
     expect(Number(zipped.headers["content-length"])).toBe(zipped.body.length);
     expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+  });
+
+  it("serves OpenMetrics when the scraper prefers it, as Prometheus does, and the classic format to anything else", async () => {
+    await publish(fixedSnapshot);
+    const prometheusAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    const om = await get(`${server.url}/metrics`, { headers: { Accept: prometheusAccept } });
+    expect(om.headers["content-type"]).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
+    const text = om.body.toString();
+    expect(text.endsWith("# EOF\n")).toBe(true);
+    expect(text.match(/^# EOF$/gm)).toHaveLength(1);
+    expect(text).toContain("# TYPE aws_ssm_exporter_api_requests counter");
+    expect(text).toContain('aws_ssm_association_status{account_id="123456789012",region="us-east-1",association_id="8dfe3659-4309-493a-8755-0123456789ab",association_name="patch-prod-fleet",document_name="AWS-RunPatchBaseline",status="Failed"} 1');
+    expect(Number(om.headers["content-length"])).toBe(om.body.length);
+    const zipped = await get(`${server.url}/metrics`, { headers: { Accept: prometheusAccept, "Accept-Encoding": "gzip" } });
+    expect(gunzipSync(zipped.body).toString()).toBe(text);
+
+    for (const accept of ["*/*", "text/plain", "text/html,*/*;q=0.8"]) {
+      const classic = await get(`${server.url}/metrics`, { headers: { Accept: accept } });
+      expect(classic.headers["content-type"], accept).toBe("text/plain; version=0.0.4; charset=utf-8");
+      expect(classic.body.toString()).not.toContain("# EOF");
+    }
   });
 
   it("answers HEAD with headers and no body", async () => {
@@ -106,7 +127,7 @@ describe("HTTP server", () => {
     await publish({ ...fixedSnapshot, targets: [east, { ...west, up: false, lastSuccessSeconds: undefined }] });
     const partly = await get(`${server.url}/readyz`);
     expect(partly.status).toBe(503);
-    expect(partly.body.toString()).toBe("not ready: waiting for a first successful poll of: eu-west-1\n");
+    expect(partly.body.toString()).toBe("not ready: waiting for a first successful poll of: 123456789012/eu-west-1\n");
 
     await publish(fixedSnapshot);
     expect((await get(`${server.url}/readyz`)).status).toBe(200);

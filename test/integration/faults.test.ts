@@ -74,7 +74,7 @@ describe("a region failing from the start", () => {
     const readyz = () => fetch(stack.metricsUrl.replace(/\/metrics$/, "/readyz"));
     const before = await readyz();
     expect(before.status).toBe(503);
-    expect(await before.text()).toBe(`not ready: waiting for a first successful poll of: ${broken}\n`);
+    expect(await before.text()).toBe(`not ready: waiting for a first successful poll of: 123456789012/${broken}\n`);
     const text = await stack.scrape();
     expect(sampleValue(text, "aws_ssm_exporter_up", { region: broken })).toBe(0);
     expect(sampleValue(text, "aws_ssm_exporter_last_success_timestamp_seconds", { region: broken })).toBeUndefined();

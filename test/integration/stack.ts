@@ -51,7 +51,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (commandLine.kind !== "run") throw new Error("unexpected command line");
   const { logger, lines } = captureLogger();
   const build = { name: "ssm-association-exporter", version: "0.0.0-test", revision: "test", nodejsVersion: process.version };
-  const exporter = await startExporter(commandLine.config, { logger, build, regions: options.regions, defaultMetrics: false });
+  const targets = commandLine.config.targets.map((t) => (t.regions.length > 0 ? t : { ...t, regions: options.regions }));
+  const exporter = await startExporter(commandLine.config, { logger, build, targets, defaultMetrics: false });
   await exporter.poller.pollOnce(); // the first poll, started by startExporter
   const metricsUrl = `${exporter.server.url}/metrics`;
   return {

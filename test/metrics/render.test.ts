@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { renderSnapshot } from "../../src/metrics/render.js";
+import { ExpositionRenderer, renderExposition } from "../../src/metrics/render.js";
+import type { Snapshot } from "../../src/snapshot.js";
+
+const renderSnapshot = async (snapshot: Snapshot) => {
+  const exposition = await new ExpositionRenderer().render(snapshot);
+  return { text: Buffer.concat(exposition.text), gzip: Buffer.concat(exposition.gzip), seriesCount: exposition.seriesCount, exposition };
+};
 import { fixedSnapshot } from "../fixtures/associations.js";
 
 const sortedLines = (text: string): string[] =>
@@ -36,6 +42,33 @@ describe("renderSnapshot", () => {
     const names = info?.metrics.map((m) => ("labels" in m ? m.labels?.association_name : undefined));
     expect(names).toContain('quote"back\\slash\nnewline-ünïcødé-日本');
     expect(names).toContain("");
+  });
+
+  it("renders the same text as a whole-snapshot render, with lengths that add up", async () => {
+    const rendered = await renderSnapshot(fixedSnapshot);
+    expect(rendered.text.toString("utf8")).toBe(renderExposition(fixedSnapshot));
+    expect(rendered.exposition.textLength).toBe(rendered.text.length);
+    expect(rendered.exposition.gzipLength).toBe(rendered.gzip.length);
+  });
+
+  it("re-renders only targets whose state changed", async () => {
+    const renderer = new ExpositionRenderer();
+    const first = await renderer.render(fixedSnapshot);
+    const [east, west] = fixedSnapshot.targets;
+    if (!east || !west) throw new Error("fixture");
+    const changed = { ...west, associations: [] };
+    const second = await renderer.render({ ...fixedSnapshot, targets: [east, changed] });
+    // us-east-1's chunks are the very same Buffers; eu-west-1's series are gone.
+    const eastChunks = first.text.filter((b) => b.toString().includes('region="us-east-1"'));
+    expect(eastChunks.length).toBeGreaterThan(0);
+    for (const chunk of eastChunks) expect(second.text).toContain(chunk);
+    expect(Buffer.concat(second.text).toString()).not.toContain('region="eu-west-1"');
+  });
+
+  it("has no blank lines and no HELP text that needs escaping, so the bytes are also valid OpenMetrics", async () => {
+    const text = (await renderSnapshot(fixedSnapshot)).text.toString("utf8");
+    expect(text.split("\n").slice(0, -1).filter((l) => l === "")).toEqual([]);
+    for (const line of text.split("\n").filter((l) => l.startsWith("# HELP"))) expect(line).not.toMatch(/[\\"]/);
   });
 
   it("renders an empty snapshot to help and type lines only", async () => {

@@ -21,7 +21,9 @@ const targetSchema = z
       role_arn: text("an IAM role ARN", ROLE_ARN, "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)").optional(),
       external_id: text("the role's external id", EXTERNAL_ID, "a valid external id (2–1224 characters of letters, digits and +=,.@:/-)").optional(),
       session_name: text("the role session name", SESSION_NAME, "a valid session name (2–64 characters of letters, digits and +=,.@-)").optional(),
-      regions: z.array(regionField, { message: "must be a list of regions" }).min(1, { message: "must list at least one region" }),
+      regions: z
+        .array(regionField, { error: (issue) => (issue.input === undefined ? "is missing: list the regions to poll" : "must be a list of regions") })
+        .min(1, { message: "must list at least one region" }),
       filters: z.array(filterField, { message: 'must be a list of "KEY=VALUE" filters' }).optional(),
     },
     { message: "must be a mapping with regions and, optionally, role_arn, external_id, session_name, filters" },
@@ -41,7 +43,11 @@ const targetSchema = z
   });
 
 const fileSchema = z.strictObject(
-  { targets: z.array(targetSchema, { message: "must be a list of targets" }).min(1, { message: "must list at least one target" }) },
+  {
+    targets: z
+      .array(targetSchema, { error: (issue) => (issue.input === undefined ? "is missing: list the targets to poll" : "must be a list of targets") })
+      .min(1, { message: "must list at least one target" }),
+  },
   { message: "must be a mapping with a targets list" },
 );
 
@@ -57,9 +63,15 @@ function issueMessage(issue: z.core.$ZodIssue): string {
 
 /** Parsed, validated targets of a config file; the text of the file, for tests without a file. */
 export function parseTargets(source: string, name: string): TargetConfig[] {
-  const document = parseDocument(source, { uniqueKeys: true, prettyErrors: false });
+  const document = parseDocument(source, { uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
-    throw new ConfigError(document.errors.map((e) => `${name}: ${e.message.split("\n")[0] ?? "invalid YAML"}`));
+    throw new ConfigError(
+      document.errors.map((e) => {
+        const at = e.linePos?.[0];
+        const message = (e.message.split("\n")[0] ?? "invalid YAML").replace(/ at line \d+, column \d+:?$/, "");
+        return `${name}: ${at ? `line ${at.line}, column ${at.col}: ` : ""}${message}`;
+      }),
+    );
   }
   const result = fileSchema.safeParse(document.toJS());
   if (!result.success) {

@@ -30,7 +30,7 @@ describe("end to end: simulator → exporter → Prometheus → Alertmanager", (
 
     const port = await freePort();
     exporterUrl = `http://127.0.0.1:${port}`;
-    exporter = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--poll.interval=2s", "--aws.max-attempts=2"], {
+    exporter = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--poll.interval=2s", "--aws.max-attempts=2", "--log.level=debug"], {
       AWS_ENDPOINT_URL_SSM: simulator.url,
       AWS_ENDPOINT_URL_STS: simulator.url,
       AWS_ACCESS_KEY_ID: "AKIDSIMULATEDE2E0001",
@@ -69,6 +69,19 @@ describe("end to end: simulator → exporter → Prometheus → Alertmanager", (
     );
     expect(health).toBe("up");
     expect(await promQuery(prometheus.url, `up{job="${JOB}"}`)).toEqual([expect.objectContaining({ value: [expect.any(Number), "1"] })]);
+
+    // Prometheus negotiated OpenMetrics and gzip, and took the cached multi-member gzip body.
+    const scrapes = exporter
+      .stdout()
+      .split("\n")
+      .filter((line) => line.includes('"user-agent":"Prometheus/'))
+      .map((line) => JSON.parse(line) as { req: { headers: Record<string, string> }; res: { statusCode: number; headers: Record<string, string> } });
+    expect(scrapes.length).toBeGreaterThan(0);
+    const last = scrapes.at(-1);
+    expect(last?.req.headers.accept).toContain("application/openmetrics-text");
+    expect(last?.res.statusCode).toBe(200);
+    expect(last?.res.headers["content-type"]).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
+    expect(last?.res.headers["content-encoding"]).toBe("gzip");
   });
 
   it("answers every dashboard query with data", async () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { pathToFileURL } from "node:url";
+import { parseRoleArn } from "./assumed-roles.js";
 import { mulberry32 } from "./rng.js";
 import { startSimulator, type RunningSimulator } from "./server.js";
 import { DEFAULT_ACCOUNT_ID } from "./simulator.js";
@@ -15,6 +16,10 @@ export interface CliOptions {
   accountId: string;
   /** [accessKeyId, accountId] pairs; each mapped account gets its own data too. */
   accessKeys: [string, string][];
+  /** Role ARNs whose accounts get data too (AssumeRole works for any role; this is about data). */
+  roles?: string[];
+  /** AssumeRole Expiration override in whole seconds (undefined = DurationSeconds, default 3600). */
+  credentialLifetimeSeconds?: number | undefined;
   churnEveryMs: number | undefined;
   churnCount: number;
 }
@@ -32,7 +37,7 @@ export interface RunningCli {
 /** Parses user arguments (without `node cli.js`). Throws CommanderError on bad input or --help. */
 export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
   const program = new Command("ssm-simulator")
-    .description("Simulated AWS SSM (ListAssociations) and STS (GetCallerIdentity) endpoint for demos and tests")
+    .description("Simulated AWS SSM (ListAssociations) and STS (GetCallerIdentity, AssumeRole) endpoint for demos and tests")
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", parsePort, 4566)
     .option("--regions <list>", "comma-separated regions to fill with data", parseList, ["us-east-1"])
@@ -40,6 +45,8 @@ export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
     .option("--seed <n>", "seed for generated data", parseInteger, 1)
     .option("--account-id <id>", "default account (for unmapped access keys)", parseAccountId, DEFAULT_ACCOUNT_ID)
     .option("--access-key <AKID=ACCOUNT>", "map an access key id to an account (repeatable)", collectAccessKey, [])
+    .option("--role <arn>", "an IAM role ARN whose account gets data in every region (repeatable)", collectRole, [])
+    .option("--credential-lifetime <duration>", "lifetime of AssumeRole credentials, whole seconds (e.g. 20s, 15m)", parseLifetime)
     .option("--churn-every <duration>", "flip statuses of a few associations this often (e.g. 15s, 1m)", parseDuration)
     .option("--churn-count <n>", "associations flipped per churn tick and scope", parseCount, 3)
     .exitOverride()
@@ -54,6 +61,8 @@ export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
     seed: number;
     accountId: string;
     accessKey: [string, string][];
+    role: string[];
+    credentialLifetime?: number;
     churnEvery?: number;
     churnCount: number;
   }>();
@@ -65,6 +74,8 @@ export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
     seed: o.seed,
     accountId: o.accountId,
     accessKeys: o.accessKey,
+    roles: o.role,
+    credentialLifetimeSeconds: o.credentialLifetime,
     churnEveryMs: o.churnEvery,
     churnCount: o.churnCount,
   };
@@ -72,10 +83,20 @@ export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
 
 /** Starts the server, fills every account×region, prints the URL as one line, starts churning. */
 export async function runCli(options: CliOptions, io: CliIo): Promise<RunningCli> {
-  const running = await startSimulator({ host: options.host, port: options.port, defaultAccountId: options.accountId });
+  const running = await startSimulator({
+    host: options.host,
+    port: options.port,
+    defaultAccountId: options.accountId,
+    ...(options.credentialLifetimeSeconds !== undefined && { credentialLifetimeSeconds: options.credentialLifetimeSeconds }),
+  });
   const { sim } = running;
   for (const [accessKeyId, accountId] of options.accessKeys) sim.mapAccessKey(accessKeyId, accountId);
-  const accounts = [...new Set([options.accountId, ...options.accessKeys.map(([, account]) => account)])];
+  const roleAccounts = (options.roles ?? []).map((arn) => {
+    const role = parseRoleArn(arn);
+    if (role === undefined) throw new TypeError(`not an IAM role ARN: ${arn}`);
+    return role.accountId;
+  });
+  const accounts = [...new Set([options.accountId, ...options.accessKeys.map(([, account]) => account), ...roleAccounts])];
   const scopes: Required<SimScope>[] = accounts.flatMap((accountId) => options.regions.map((region) => ({ accountId, region })));
   // Accounts get different seeds so their association ids differ.
   scopes.forEach((scope) => sim.generate(scope, options.associations, options.seed + accounts.indexOf(scope.accountId)));
@@ -161,6 +182,17 @@ function collectAccessKey(value: string, previous: [string, string][]): [string,
   const m = /^([^=\s]+)=(\d{12})$/.exec(value);
   if (m === null) throw new InvalidArgumentError("must look like AKIDEXAMPLE=123456789012");
   return [...previous, [m[1] ?? "", m[2] ?? ""]];
+}
+
+function collectRole(value: string, previous: string[]): string[] {
+  if (parseRoleArn(value) === undefined) throw new InvalidArgumentError("must look like arn:aws:iam::222222222222:role/name");
+  return previous.includes(value) ? previous : [...previous, value];
+}
+
+function parseLifetime(value: string): number {
+  const seconds = parseDuration(value) / 1000;
+  if (!Number.isInteger(seconds)) throw new InvalidArgumentError("must be a whole number of seconds, like 20s or 15m");
+  return seconds;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { RolePolicy } from "./assumed-roles.js";
 import { UnknownAssociationError } from "./errors.js";
 import { mulberry32 } from "./rng.js";
 import type { Simulator } from "./simulator.js";
@@ -44,6 +45,10 @@ const faultSchema = z.strictObject({
   accountId: z.string().regex(/^\d{12}$/).optional(),
 });
 const accessKeySchema = z.strictObject({ accessKeyId: z.string().min(1), accountId: z.string().regex(/^\d{12}$/) });
+const roleSchema = z.strictObject({ roleArn: z.string().min(1) });
+const externalIdSchema = z.strictObject({ roleArn: z.string().min(1), externalId: z.string().min(1).nullable() });
+const lifetimeSchema = z.strictObject({ seconds: z.number().int().positive().nullable() });
+const expireSchema = z.strictObject({ accessKeyId: z.string().min(1).optional() }).nullable();
 const churnSchema = z.strictObject({ count: z.number().int().min(0), seed: z.number().int().optional() });
 
 class ControlError extends Error {
@@ -160,7 +165,65 @@ function route(sim: Simulator, method: string, url: URL, body: string): SimRespo
     });
   }
 
+  if (path === "roles") return only(method, "GET", () => json(200, sim.rolePolicies()));
+
+  if (path === "roles/deny" || path === "roles/allow") {
+    return only(method, "POST", () => {
+      const { roleArn } = parse(roleSchema, body);
+      if (path === "roles/deny") sim.denyAssumeRole(roleArn);
+      else sim.allowAssumeRole(roleArn);
+      return json(200, policyOf(sim, roleArn));
+    });
+  }
+
+  if (path === "roles/external-id") {
+    return only(method, "POST", () => {
+      const { roleArn, externalId } = parse(externalIdSchema, body);
+      sim.requireExternalId(roleArn, externalId ?? undefined);
+      return json(200, policyOf(sim, roleArn));
+    });
+  }
+
+  if (path === "credential-lifetime") {
+    if (method === "GET") return json(200, { seconds: sim.credentialLifetimeSeconds ?? null });
+    if (method === "PUT") {
+      const { seconds } = parse(lifetimeSchema, body);
+      sim.setCredentialLifetime(seconds ?? undefined);
+      return json(200, { seconds });
+    }
+    return notAllowed(method, ["GET", "PUT"]);
+  }
+
+  if (path === "credentials") {
+    return only(method, "GET", () =>
+      json(
+        200,
+        sim.issuedCredentials().map((c) => ({
+          accessKeyId: c.accessKeyId,
+          accountId: c.accountId,
+          roleArn: c.roleArn,
+          sessionName: c.sessionName,
+          assumedRoleArn: c.assumedRoleArn,
+          expiration: new Date(c.expiration).toISOString(),
+          expired: c.expired,
+        })),
+      ),
+    );
+  }
+
+  if (path === "credentials/expire") {
+    return only(method, "POST", () => {
+      const options = body.trim() === "" ? null : parse(expireSchema, body);
+      return json(200, { expired: sim.expireCredentials(options?.accessKeyId) });
+    });
+  }
+
   throw new ControlError(404, `no control route ${method} ${url.pathname}`);
+}
+
+/** The role's policy after a change: `{ roleArn, denied, externalId? }`. */
+function policyOf(sim: Simulator, roleArn: string): RolePolicy {
+  return sim.rolePolicies().find((p) => p.roleArn === roleArn) ?? { roleArn, denied: false };
 }
 
 function scopeOf(url: URL): SimScope {

@@ -67,7 +67,7 @@ export function faultError(kind: FaultKind, site: CallSite): SimAwsError | undef
     case "ThrottlingException":
       return new SimAwsError("ThrottlingException", 400, "Rate exceeded");
     case "AccessDeniedException": {
-      const service = site.operation === "GetCallerIdentity" ? "sts" : "ssm";
+      const service = site.operation === "ListAssociations" ? "ssm" : "sts";
       return new SimAwsError(
         "AccessDeniedException",
         400,

@@ -12,6 +12,10 @@ export interface SimulatorOptions {
   /** Default 0 (any free port). */
   port?: number;
   defaultAccountId?: string;
+  /** See SimulatorStateOptions.credentialLifetimeSeconds (AssumeRole Expiration override). */
+  credentialLifetimeSeconds?: number;
+  /** Epoch milliseconds; see SimulatorStateOptions.now. */
+  now?: () => number;
 }
 
 export interface RunningSimulator {
@@ -29,7 +33,11 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
  * protocol, told apart by its form-encoded body) and the `/_sim/` control API.
  */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
-  const sim = new Simulator(opts.defaultAccountId === undefined ? {} : { defaultAccountId: opts.defaultAccountId });
+  const sim = new Simulator({
+    ...(opts.defaultAccountId !== undefined && { defaultAccountId: opts.defaultAccountId }),
+    ...(opts.credentialLifetimeSeconds !== undefined && { credentialLifetimeSeconds: opts.credentialLifetimeSeconds }),
+    ...(opts.now !== undefined && { now: opts.now }),
+  });
   const server = createServer((req, res) => {
     handle(sim, req)
       .then((response) => send(res, response))
@@ -66,7 +74,7 @@ async function handle(sim: Simulator, req: IncomingMessage): Promise<SimResponse
   if (method !== "POST") {
     return json(method === "GET" && url.pathname === "/" ? 200 : 404, {
       service: "ssm-association-simulator",
-      protocols: ["AmazonSSM (AWS JSON 1.1): POST / with X-Amz-Target", "STS (query): POST / Action=GetCallerIdentity"],
+      protocols: ["AmazonSSM (AWS JSON 1.1): POST / with X-Amz-Target", "STS (query): POST / Action=GetCallerIdentity|AssumeRole"],
       control: `${CONTROL_PREFIX}...`,
     });
   }

@@ -21,3 +21,9 @@ export function parseSigV4Authorization(header: string | string[] | undefined): 
   const [, accessKeyId, date, region, service] = m as unknown as [string, string, string, string, string];
   return { ok: true, credential: { accessKeyId, date, region, service } };
 }
+
+/** The `X-Amz-Security-Token` header that temporary credentials are signed with, if any. */
+export function sessionTokenOf(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  const value = headers["x-amz-security-token"];
+  return Array.isArray(value) ? value[0] : value;
+}

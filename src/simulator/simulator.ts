@@ -1,3 +1,13 @@
+import {
+  AssumedRoleStore,
+  stableId,
+  type AssumeRoleParams,
+  type Caller,
+  type CallerResolution,
+  type IssuedCredentials,
+  type IssuedCredentialsInfo,
+  type RolePolicy,
+} from "./assumed-roles.js";
 import { UnknownAssociationError } from "./errors.js";
 import { FaultBook, type CallSite } from "./faults.js";
 import type { ListView, StoredAssociation } from "./list-associations.js";
@@ -9,8 +19,15 @@ export const DEFAULT_ACCOUNT_ID = "123456789012";
 
 export interface SimulatorStateOptions {
   defaultAccountId?: string;
-  /** Epoch milliseconds; injectable so tests can pin generated and churned timestamps. */
+  /** Epoch milliseconds; injectable so tests can pin generated and churned timestamps and move
+   * credential expiry along. Default: `Date.now()` at each use (so fake timers apply). */
   now?: () => number;
+  /**
+   * Lifetime of credentials issued by AssumeRole, in whole seconds, overriding the request's
+   * DurationSeconds (default 3600). The SDK refreshes credentials that expire within 5 minutes,
+   * so ≤ 300 means "refresh before every request"; see README.
+   */
+  credentialLifetimeSeconds?: number;
 }
 
 export interface CallCountEntry {
@@ -43,13 +60,15 @@ export class Simulator {
   private readonly faultBook = new FaultBook();
   private readonly calls = new Map<string, CallCountEntry>();
   private readonly accessKeys = new Map<string, string>();
+  private readonly roles: AssumedRoleStore;
   /** Epochs only grow, across all scopes, so a replaced scope never reuses an old epoch. */
   private epochCounter = 0;
 
   constructor(options: SimulatorStateOptions = {}) {
     this.defaultAccountId = options.defaultAccountId ?? DEFAULT_ACCOUNT_ID;
     assertAccountId(this.defaultAccountId);
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
+    this.roles = new AssumedRoleStore({ now: this.now, credentialLifetimeSeconds: options.credentialLifetimeSeconds });
   }
 
   // --- data -------------------------------------------------------------------------------------
@@ -193,11 +212,77 @@ export class Simulator {
     this.accessKeys.set(accessKeyId, accountId);
   }
 
+  /** The account an access key reads: mapped → issued by AssumeRole (the role's account) → default. */
   accountFor(accessKeyId: string): string {
-    return this.accessKeys.get(accessKeyId) ?? this.defaultAccountId;
+    return this.accessKeys.get(accessKeyId) ?? this.roles.session(accessKeyId)?.accountId ?? this.defaultAccountId;
+  }
+
+  // --- STS AssumeRole ---------------------------------------------------------------------------
+
+  /** AssumeRole for this role answers 403 AccessDenied until allowAssumeRole. */
+  denyAssumeRole(roleArn: string): void {
+    this.roles.denyAssumeRole(roleArn);
+  }
+
+  allowAssumeRole(roleArn: string): void {
+    this.roles.allowAssumeRole(roleArn);
+  }
+
+  /** AssumeRole for this role must carry this ExternalId (else 403 AccessDenied); undefined lifts it. */
+  requireExternalId(roleArn: string, externalId: string | undefined): void {
+    this.roles.requireExternalId(roleArn, externalId);
+  }
+
+  /** Roles with a deny or an ExternalId requirement (every other role can be assumed). */
+  rolePolicies(): RolePolicy[] {
+    return this.roles.rolePolicies();
+  }
+
+  /** Whole seconds > 0, or undefined to go back to the request's DurationSeconds (default 3600). */
+  setCredentialLifetime(seconds: number | undefined): void {
+    this.roles.setCredentialLifetime(seconds);
+  }
+
+  get credentialLifetimeSeconds(): number | undefined {
+    return this.roles.credentialLifetimeSeconds;
+  }
+
+  /** Every credential set AssumeRole has issued (the newest 10 000), expired ones included. */
+  issuedCredentials(): IssuedCredentialsInfo[] {
+    return this.roles.issued();
+  }
+
+  /** Expires issued credentials now: one access key or all. Returns how many were still valid. */
+  expireCredentials(accessKeyId?: string): number {
+    return this.roles.expire(accessKeyId);
   }
 
   // --- for the protocol layer -------------------------------------------------------------------
+
+  /**
+   * Who signed a request. Keys issued by AssumeRole need their session token and must not have
+   * expired; other "ASIA" keys are unknown (invalid) unless mapped with mapAccessKey; any other key
+   * is an IAM user of its mapped account or of the default account.
+   */
+  resolveCaller(accessKeyId: string, sessionToken: string | undefined): CallerResolution {
+    const mapped = this.accessKeys.get(accessKeyId);
+    if (mapped === undefined) {
+      const session = this.roles.resolve(accessKeyId, sessionToken);
+      if (session !== undefined) return session;
+      if (accessKeyId.startsWith("ASIA")) return { ok: false, reason: "invalid" };
+    }
+    const accountId = mapped ?? this.defaultAccountId;
+    return {
+      ok: true,
+      caller: { accountId, arn: `arn:aws:iam::${accountId}:user/simulated`, userId: stableId("AIDA", accessKeyId) },
+    };
+  }
+
+  /** Issues credentials or throws SimAwsError (ValidationError, AccessDenied) like STS. Neither counts
+   * the call nor applies faults: the protocol layer does that with beginCall. */
+  assumeRole(params: AssumeRoleParams, caller: Caller): IssuedCredentials {
+    return this.roles.assumeRole(params, caller);
+  }
 
   /** Counts the call, then consumes and returns a matching fault, if any. */
   beginCall(site: CallSite): FaultKind | undefined {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { SimAwsError } from "./errors.js";
 import { bare500Response, faultError, type CallSite } from "./faults.js";
 import { listAssociations } from "./list-associations.js";
-import { parseSigV4Authorization } from "./sigv4.js";
+import { parseSigV4Authorization, sessionTokenOf } from "./sigv4.js";
 import type { Simulator } from "./simulator.js";
 import type { SimRequest, SimResponse } from "./types.js";
 
@@ -32,7 +32,13 @@ export function handleSsmRequest(sim: Simulator, req: SimRequest): SimResponse {
       );
     }
     const { accessKeyId, region } = auth.credential;
-    const site: CallSite = { operation: "ListAssociations", region, accountId: sim.accountFor(accessKeyId) };
+    const resolution = sim.resolveCaller(accessKeyId, sessionTokenOf(req.headers));
+    if (!resolution.ok) {
+      throw resolution.reason === "expired"
+        ? new SimAwsError("ExpiredTokenException", 400, "The security token included in the request is expired")
+        : new SimAwsError("UnrecognizedClientException", 400, "The security token included in the request is invalid.");
+    }
+    const site: CallSite = { operation: "ListAssociations", region, accountId: resolution.caller.accountId };
     const fault = sim.beginCall(site);
     if (fault !== undefined) {
       const error = faultError(fault, site);

@@ -1,12 +1,18 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
+import type { AssumeRoleParams, Caller } from "./assumed-roles.js";
 import { SimAwsError } from "./errors.js";
 import { bare500Response, faultError, type CallSite } from "./faults.js";
-import { parseSigV4Authorization } from "./sigv4.js";
+import { parseSigV4Authorization, sessionTokenOf } from "./sigv4.js";
 import type { Simulator } from "./simulator.js";
-import type { SimRequest, SimResponse } from "./types.js";
+import type { SimOperation, SimRequest, SimResponse } from "./types.js";
 
-/** AWS query protocol: form-encoded `Action=GetCallerIdentity&Version=2011-06-15`, XML answers. */
+/**
+ * AWS query protocol: form-encoded `Action=GetCallerIdentity&Version=2011-06-15` or
+ * `Action=AssumeRole&...`, XML answers.
+ */
 export const STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+const ACTIONS: readonly SimOperation[] = ["GetCallerIdentity", "AssumeRole"];
 
 export function handleStsRequest(sim: Simulator, req: SimRequest): SimResponse {
   const requestId = randomUUID();
@@ -17,29 +23,34 @@ export function handleStsRequest(sim: Simulator, req: SimRequest): SimResponse {
         ? new SimAwsError("MissingAuthenticationToken", 403, "Request is missing Authentication Token")
         : new SimAwsError("IncompleteSignature", 400, "Authorization header requires a SigV4 Credential parameter.");
     }
-    const action = new URLSearchParams(req.body).get("Action");
+    const form = new URLSearchParams(req.body);
+    const action = form.get("Action");
     if (action === null || action === "") throw new SimAwsError("MissingAction", 400, "Missing Action");
-    if (action !== "GetCallerIdentity") {
+    const operation = ACTIONS.find((a) => a === action);
+    if (operation === undefined) {
       throw new SimAwsError("InvalidAction", 400, `Could not find operation ${action} for version 2011-06-15`);
     }
     const { accessKeyId, region } = auth.credential;
-    const accountId = sim.accountFor(accessKeyId);
-    const site: CallSite = { operation: "GetCallerIdentity", region, accountId };
+    const resolution = sim.resolveCaller(accessKeyId, sessionTokenOf(req.headers));
+    if (!resolution.ok) {
+      throw resolution.reason === "expired"
+        ? new SimAwsError("ExpiredToken", 400, "The security token included in the request is expired")
+        : new SimAwsError("InvalidClientTokenId", 403, "The security token included in the request is invalid.");
+    }
+    const { caller } = resolution;
+    const site: CallSite = { operation, region, accountId: caller.accountId };
     const fault = sim.beginCall(site);
     if (fault !== undefined) {
       const error = faultError(fault, site);
       if (error === undefined) return bare500Response();
       throw error;
     }
+    const result = operation === "AssumeRole" ? assumeRoleResult(sim, form, caller) : getCallerIdentityResult(caller);
     const body =
-      `<GetCallerIdentityResponse xmlns="${STS_XMLNS}">` +
-      `<GetCallerIdentityResult>` +
-      `<Arn>${escapeXml(`arn:aws:iam::${accountId}:user/simulated`)}</Arn>` +
-      `<UserId>${escapeXml(userIdFor(accessKeyId))}</UserId>` +
-      `<Account>${escapeXml(accountId)}</Account>` +
-      `</GetCallerIdentityResult>` +
+      `<${operation}Response xmlns="${STS_XMLNS}">` +
+      `<${operation}Result>${result}</${operation}Result>` +
       `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>` +
-      `</GetCallerIdentityResponse>`;
+      `</${operation}Response>`;
     return { status: 200, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
   } catch (err) {
     const error =
@@ -48,6 +59,33 @@ export function handleStsRequest(sim: Simulator, req: SimRequest): SimResponse {
         : new SimAwsError("InternalFailure", 500, `Simulator bug: ${err instanceof Error ? err.message : String(err)}`);
     return xmlError(error, requestId);
   }
+}
+
+function getCallerIdentityResult(caller: Caller): string {
+  return element("Arn", caller.arn) + element("UserId", caller.userId) + element("Account", caller.accountId);
+}
+
+function assumeRoleResult(sim: Simulator, form: URLSearchParams, caller: Caller): string {
+  const param = (name: keyof AssumeRoleParams) => form.get(name) ?? undefined;
+  const issued = sim.assumeRole(
+    {
+      RoleArn: param("RoleArn"),
+      RoleSessionName: param("RoleSessionName"),
+      ExternalId: param("ExternalId"),
+      DurationSeconds: param("DurationSeconds"),
+    },
+    caller,
+  );
+  return (
+    `<AssumedRoleUser>${element("Arn", issued.assumedRoleArn)}${element("AssumedRoleId", issued.assumedRoleId)}</AssumedRoleUser>` +
+    `<Credentials>` +
+    element("AccessKeyId", issued.accessKeyId) +
+    element("SecretAccessKey", issued.secretAccessKey) +
+    element("SessionToken", issued.sessionToken) +
+    // AWS sends whole seconds: 2025-06-01T13:00:00Z
+    element("Expiration", new Date(issued.expiration).toISOString().replace(/\.\d{3}Z$/, "Z")) +
+    `</Credentials>`
+  );
 }
 
 export function xmlError(error: SimAwsError, requestId: string): SimResponse {
@@ -60,13 +98,8 @@ export function xmlError(error: SimAwsError, requestId: string): SimResponse {
   return { status: error.status, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
 }
 
-/** A stable IAM-user-style unique id (AIDA + 17 base32 characters) per access key. */
-function userIdFor(accessKeyId: string): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  const digest = createHash("sha256").update(accessKeyId).digest();
-  let id = "AIDA";
-  for (let i = 0; i < 17; i++) id += alphabet[(digest[i] ?? 0) % 32];
-  return id;
+function element(name: string, text: string): string {
+  return `<${name}>${escapeXml(text)}</${name}>`;
 }
 
 function escapeXml(text: string): string {

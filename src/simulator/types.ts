@@ -33,9 +33,9 @@ export interface WireAssociation {
   TargetMaps?: Record<string, string[]>[];
 }
 
-export type SimOperation = "ListAssociations" | "GetCallerIdentity";
+export type SimOperation = "ListAssociations" | "GetCallerIdentity" | "AssumeRole";
 
-export const SIM_OPERATIONS: readonly SimOperation[] = ["ListAssociations", "GetCallerIdentity"];
+export const SIM_OPERATIONS: readonly SimOperation[] = ["ListAssociations", "GetCallerIdentity", "AssumeRole"];
 
 export type FaultKind = "InternalServerError" | "ThrottlingException" | "AccessDeniedException" | "http500";
 

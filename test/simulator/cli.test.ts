@@ -1,4 +1,6 @@
+import { ListAssociationsCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
+import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { CommanderError } from "commander";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -23,6 +25,8 @@ describe("simulator CLI flags", () => {
       seed: 1,
       accountId: "123456789012",
       accessKeys: [],
+      roles: [],
+      credentialLifetimeSeconds: undefined,
       churnEveryMs: undefined,
       churnCount: 3,
     });
@@ -48,11 +52,22 @@ describe("simulator CLI flags", () => {
     ["--churn-every", "soon"],
     ["--access-key", "AKID"],
     ["--regions", ","],
+    ["--role", "arn:aws:iam::222222222222:user/bob"],
+    ["--credential-lifetime", "1500ms"],
     ["--bogus", "1"],
   ])("rejects %s %s", (flag, value) => {
     const io = captureIo();
     expect(() => parseCliArgs([flag, value], io)).toThrow(CommanderError);
     expect(io.errLines.join("\n")).toMatch(/error/);
+  });
+
+  it("collects roles and the credential lifetime", () => {
+    const o = parseCliArgs([
+      ...["--role", "arn:aws:iam::222222222222:role/reader", "--role", "arn:aws:iam::333333333333:role/ops/reader"],
+      ...["--role", "arn:aws:iam::222222222222:role/reader", "--credential-lifetime", "20s"],
+    ]);
+    expect(o.roles).toEqual(["arn:aws:iam::222222222222:role/reader", "arn:aws:iam::333333333333:role/ops/reader"]);
+    expect(o.credentialLifetimeSeconds).toBe(20);
   });
 
   it("parses durations", () => {
@@ -84,6 +99,35 @@ describe("runCli", () => {
 
       await new Promise((r) => setTimeout(r, 80));
       expect(io.errLines.some((l) => /^churn 123456789012\/eu-west-1: \S+→(Success|Failed) \S+→(Success|Failed)$/.test(l))).toBe(true);
+    } finally {
+      await cli.stop();
+    }
+  });
+
+  it("fills the accounts of --role ARNs, which the SDK then reads through AssumeRole", async () => {
+    const io = captureIo();
+    const roleArn = "arn:aws:iam::444444444444:role/exporter";
+    const options = parseCliArgs(["--port", "0", "--regions", "us-east-1,eu-west-1", "--associations", "4"]);
+    const cli = await runCli({ ...options, roles: [roleArn], credentialLifetimeSeconds: 600 }, io);
+    try {
+      const { sim, url } = cli.running;
+      expect(sim.scopes()).toHaveLength(4);
+      expect(sim.credentialLifetimeSeconds).toBe(600);
+      const ssm = new SSMClient({
+        region: "eu-west-1",
+        endpoint: url,
+        maxAttempts: 1,
+        credentials: fromTemporaryCredentials({
+          params: { RoleArn: roleArn, RoleSessionName: "demo" },
+          masterCredentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "x" },
+          clientConfig: { region: "us-east-1", endpoint: url, maxAttempts: 1 },
+        }),
+      });
+      const out = await ssm.send(new ListAssociationsCommand({}));
+      expect(out.Associations?.map((a) => a.AssociationId)).toEqual(
+        sim.getAssociations({ region: "eu-west-1", accountId: "444444444444" }).map((a) => a.AssociationId),
+      );
+      ssm.destroy();
     } finally {
       await cli.stop();
     }

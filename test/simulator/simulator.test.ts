@@ -6,6 +6,7 @@ import { association } from "./helpers.js";
 
 const US = { region: "us-east-1" };
 const NOW = Date.parse("2025-06-01T12:00:00Z");
+const CALLER = { accountId: "999999999999", arn: "arn:aws:iam::999999999999:user/simulated", userId: "AIDAEXAMPLE" };
 
 describe("Simulator state", () => {
   it("keeps scopes apart and defaults the account", () => {
@@ -116,5 +117,42 @@ describe("Simulator state", () => {
     expect(sim.callCount("GetCallerIdentity")).toBe(1);
     sim.resetCounters();
     expect(sim.callCounts()).toEqual([]);
+  });
+
+  it("resolves callers: mapped keys, issued keys with their token, unknown ASIA keys", () => {
+    let now = NOW;
+    const sim = new Simulator({ now: () => now, defaultAccountId: "999999999999" });
+    const roleArn = "arn:aws:iam::222222222222:role/reader";
+    const issued = sim.assumeRole({ RoleArn: roleArn, RoleSessionName: "unit", DurationSeconds: "900" }, CALLER);
+    sim.mapAccessKey("AKIDMAPPED", "333333333333");
+
+    expect(issued).toMatchObject({ accountId: "222222222222", roleName: "reader", expiration: NOW + 900_000 });
+    expect(sim.resolveCaller(issued.accessKeyId, issued.sessionToken)).toEqual({
+      ok: true,
+      caller: { accountId: "222222222222", arn: "arn:aws:sts::222222222222:assumed-role/reader/unit", userId: issued.assumedRoleId },
+    });
+    expect(sim.resolveCaller(issued.accessKeyId, "wrong")).toEqual({ ok: false, reason: "invalid" });
+    expect(sim.resolveCaller("ASIAUNKNOWN", "t")).toEqual({ ok: false, reason: "invalid" });
+    expect(sim.resolveCaller("AKIDMAPPED", undefined)).toMatchObject({ ok: true, caller: { accountId: "333333333333" } });
+    expect(sim.resolveCaller("AKIDOTHER", undefined)).toMatchObject({ ok: true, caller: { accountId: "999999999999" } });
+    expect(sim.accountFor(issued.accessKeyId)).toBe("222222222222");
+
+    now = NOW + 900_000;
+    expect(sim.resolveCaller(issued.accessKeyId, issued.sessionToken)).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("validates role policies and the credential lifetime", () => {
+    const sim = new Simulator({ credentialLifetimeSeconds: 20 });
+    expect(sim.credentialLifetimeSeconds).toBe(20);
+    expect(() => sim.denyAssumeRole("arn:aws:iam::222222222222:user/bob")).toThrow(TypeError);
+    expect(() => sim.requireExternalId("arn:aws:iam::222222222222:role/r", "x")).toThrow(TypeError);
+    expect(() => sim.setCredentialLifetime(0)).toThrow(RangeError);
+    expect(() => new Simulator({ credentialLifetimeSeconds: 2.5 })).toThrow(RangeError);
+    sim.denyAssumeRole("arn:aws:iam::222222222222:role/r");
+    sim.requireExternalId("arn:aws:iam::222222222222:role/r", "xid");
+    sim.allowAssumeRole("arn:aws:iam::222222222222:role/r");
+    expect(sim.rolePolicies()).toEqual([{ roleArn: "arn:aws:iam::222222222222:role/r", denied: false, externalId: "xid" }]);
+    sim.requireExternalId("arn:aws:iam::222222222222:role/r", undefined);
+    expect(sim.rolePolicies()).toEqual([]);
   });
 });

@@ -97,7 +97,7 @@ describe("STS raw protocol", () => {
   });
 
   it("answers unknown actions and missing auth with XML errors", async () => {
-    const unknown = await post("Action=AssumeRole&Version=2011-06-15", { authorization: AUTH });
+    const unknown = await post("Action=AssumeRoleWithSAML&Version=2011-06-15", { authorization: AUTH });
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).toMatch(/<Error><Type>Sender<\/Type><Code>InvalidAction<\/Code><Message>[^<]+<\/Message><\/Error><RequestId>/);
 

@@ -2,14 +2,18 @@
  * Static checks of the Helm chart. There is no helm binary on the machines that run these tests, so
  * instead of rendering the chart they check what can be checked from its files: values against the
  * schema, `.Values` references against values.yaml (both ways), the exporter's flags against the
- * Deployment, the hardened defaults, and the template syntax that is cheap to check (balanced actions).
+ * Deployment, `config.targets` against the exporter's config-file parser, the hardened defaults, and the
+ * template syntax that is cheap to check (balanced actions).
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
-import { parse as parseYaml } from "yaml";
-import { describe, expect, it } from "vitest";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config-fields.js";
+import { parseTargets } from "../../src/config-file.js";
 import { parseCommandLine } from "../../src/config.js";
 import { parseDuration } from "../../src/duration.js";
 
@@ -53,6 +57,43 @@ const templateFiles = readdirSync(templatesDir)
   .sort();
 const templates = new Map(templateFiles.map((f) => [f, readFileSync(join(templatesDir, f), "utf8")]));
 const deployment = templates.get("deployment.yaml") ?? "";
+
+/** values.yaml, and each ci file merged over it, by file name (`values.yaml`, `ci/<file>`). */
+const valuesFiles: Array<[string, Values]> = [
+  ["values.yaml", values],
+  ...ciFiles.map((f): [string, Values] => [`ci/${f}`, mergeValues(values, readYaml("ci", f))]),
+];
+
+/** Where the Deployment mounts the targets ConfigMap, and the file the exporter reads from it. */
+const TARGETS_DIR = "/etc/ssm-association-exporter";
+const TARGETS_FILE = `${TARGETS_DIR}/targets.yaml`;
+
+/** The targets file as templates/targets-configmap.yaml writes it: `dict "targets" .Values.config.targets | toYaml`. */
+const targetsFile = (targets: unknown): string => stringifyYaml({ targets });
+
+/** `config.targets` of merged values, [] when unset. */
+const targetsOf = (merged: Values): unknown[] => {
+  const targets = get(merged, "config.targets");
+  return Array.isArray(targets) ? targets : [];
+};
+
+/**
+ * The action (`if ...`, `range ...`, `with ...`) that opens the innermost block around line `at` of a template,
+ * skipping the blocks that close before it; undefined at top level.
+ */
+function enclosingBlock(lines: readonly string[], at: number): string | undefined {
+  let depth = 0;
+  for (let i = at - 1; i >= 0; i--) {
+    const found = [...(lines[i] ?? "").matchAll(/\{\{-?\s*(.*?)\s*-?\}\}/g)].map((m) => m[1] ?? "").reverse();
+    for (const action of found) {
+      const keyword = /^(if|with|range|define|block|end)\b/.exec(action)?.[1];
+      if (keyword === "end") depth++;
+      else if (keyword && depth === 0) return action;
+      else if (keyword) depth--;
+    }
+  }
+  return undefined;
+}
 
 function validator() {
   // strict: no keyword ajv does not know. strictRequired and strictTypes would reject the draft-07 idioms
@@ -105,6 +146,23 @@ describe("values.schema.json", () => {
     ["a telemetry path taken by the health checks", { config: { telemetryPath: "/healthz" } }],
     ["a threshold in plain seconds", { prometheusRule: { notExecutedThreshold: 691200 } }],
     ["an unknown key under service", { service: { nodePort: 30000 } }],
+    ["pollConcurrency 0", { config: { pollConcurrency: 0 } }],
+    ["pollConcurrency above 64", { config: { pollConcurrency: 65 } }],
+    ["pollConcurrency as a string", { config: { pollConcurrency: "5" } }],
+    ["targets that is no list", { config: { targets: { regions: ["us-east-1"] } } }],
+    ["a target without regions", { config: { targets: [{ role_arn: "arn:aws:iam::222233334444:role/r" }] } }],
+    ["a target with no region", { config: { targets: [{ regions: [] }] } }],
+    ["a target region that is no region name", { config: { targets: [{ regions: ["EU-WEST-1"] }] } }],
+    ["a target with an unknown key", { config: { targets: [{ regions: ["us-east-1"], region: "us-east-1" }] } }],
+    ["a role_arn that is no role ARN", { config: { targets: [{ role_arn: "arn:aws:iam::2222:role/r", regions: ["us-east-1"] }] } }],
+    ["a role_arn of a user", { config: { targets: [{ role_arn: "arn:aws:iam::222233334444:user/u", regions: ["us-east-1"] }] } }],
+    ["an external_id without role_arn", { config: { targets: [{ external_id: "abc", regions: ["us-east-1"] }] } }],
+    ["a session_name without role_arn", { config: { targets: [{ session_name: "abc", regions: ["us-east-1"] }] } }],
+    ["a session_name with a space", { config: { targets: [{ role_arn: "arn:aws:iam::222233334444:role/r", session_name: "a b", regions: ["us-east-1"] }] } }],
+    ["a target filter with an unknown key", { config: { targets: [{ regions: ["us-east-1"], filters: ["Nope=x"] }] } }],
+    ["a target filter without value", { config: { targets: [{ regions: ["us-east-1"], filters: ["Name="] }] } }],
+    ["targets next to config.regions", { config: { regions: ["us-east-1"], targets: [{ regions: ["eu-west-1"] }] } }],
+    ["targets next to config.filters", { config: { filters: ["Name=x"], targets: [{ regions: ["eu-west-1"] }] } }],
   ];
   it.each(bad)("rejects %s", (_name, override) => {
     expect(validate(mergeValues(values, override))).toBe(false);
@@ -145,23 +203,34 @@ describe("values.yaml", () => {
     expect(get(values, "config.listenPort")).toBe(config.web.listenPort);
     expect(get(values, "config.telemetryPath")).toBe(config.web.telemetryPath);
     expect(parseDuration(String(get(values, "config.pollInterval")))).toBe(config.poll.intervalMs);
-    expect(get(values, "config.regions")).toEqual([...config.aws.regions]);
+    expect(get(values, "config.regions")).toEqual([...(config.targets[0]?.regions ?? [])]);
     expect(parseDuration(String(get(values, "config.requestTimeout")))).toBe(config.aws.requestTimeoutMs);
     expect(get(values, "config.maxAttempts")).toBe(config.aws.maxAttempts);
-    expect(get(values, "config.filters")).toEqual([...config.ssm.filters]);
+    expect(get(values, "config.filters")).toEqual([...(config.targets[0]?.filters ?? [])]);
     expect(get(values, "config.logLevel")).toBe(config.log.level);
     expect(get(values, "service.port")).toBe(config.web.listenPort);
+    expect(get(values, "config.pollConcurrency")).toBe(config.poll.concurrency);
+    expect(get(values, "config.targets")).toEqual([]);
+    expect(config.configFile).toBeUndefined();
   });
 
-  it.each(["values.yaml", ...ciFiles.map((f) => `ci/${f}`)])("gives the exporter a valid configuration (%s)", (file) => {
-    const merged = file === "values.yaml" ? values : mergeValues(values, readYaml(...file.split("/")));
+  const scratch = mkdtempSync(join(tmpdir(), "chart-test-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it.each(valuesFiles)("gives the exporter a valid configuration (%s)", (file, merged) => {
     const c = (key: string) => get(merged, `config.${key}`);
     const list = (key: string) => (Array.isArray(c(key)) ? (c(key) as unknown[]).map(String) : []);
+    // With config.targets, the file the ConfigMap holds; the exporter reads it at --config.file.
+    const targets = targetsOf(merged);
+    const configFile = join(scratch, `${file.replace(/\W/g, "_")}.targets.yaml`);
+    if (targets.length > 0) writeFileSync(configFile, targetsFile(targets));
     // The arguments templates/deployment.yaml builds from `config`.
     const args = [
       `--web.listen-address=:${String(c("listenPort"))}`,
       `--web.telemetry-path=${String(c("telemetryPath"))}`,
       `--poll.interval=${String(c("pollInterval"))}`,
+      `--poll.concurrency=${String(c("pollConcurrency"))}`,
+      ...(targets.length > 0 ? [`--config.file=${configFile}`] : []),
       ...list("regions").map((r) => `--aws.region=${r}`),
       `--aws.request-timeout=${String(c("requestTimeout"))}`,
       `--aws.max-attempts=${String(c("maxAttempts"))}`,
@@ -169,7 +238,9 @@ describe("values.yaml", () => {
       `--log.level=${String(c("logLevel"))}`,
       ...(Array.isArray(merged.extraArgs) ? merged.extraArgs.map(String) : []),
     ];
-    expect(parseCommandLine(args, {}, "0").kind).toBe("run");
+    const result = parseCommandLine(args, {}, "0");
+    expect(result.kind).toBe("run");
+    if (result.kind === "run" && targets.length > 0) expect(result.config.targets).toHaveLength(targets.length);
   });
 
   it("has the hardened security defaults", () => {
@@ -255,13 +326,11 @@ describe("templates/deployment.yaml", () => {
       const at = lines.findIndex((line) => line.includes(`"${flag}=`));
       expect(at, `${flag} is not in deployment.yaml`).toBeGreaterThanOrEqual(0);
       const line = lines[at] ?? "";
-      // The value comes from .Values.config, directly or as the item of a range over a .Values.config list.
-      const enclosingRange = lines
-        .slice(0, at)
-        .reverse()
-        .find((l) => /\{\{-? (range|end)\b/.test(l));
-      const fromValues = /\.Values\.config\.\w+/.test(line) || /\{\{-? range \.Values\.config\.\w+ -?\}\}/.test(enclosingRange ?? "");
-      expect(fromValues, `${flag}: ${line.trim()}`).toBe(true);
+      // The value comes from .Values.config: directly, as the item of a range over a .Values.config list, or
+      // (--config.file, a fixed path) under an `if` on the .Values.config key that it stands for.
+      const block = enclosingBlock(lines, at) ?? "";
+      const fromValues = /\.Values\.config\.\w+/.test(line) || /^(range|if) \.Values\.config\.\w+$/.test(block);
+      expect(fromValues, `${flag}: ${line.trim()} (in {{ ${block} }})`).toBe(true);
     }
   });
 
@@ -271,8 +340,91 @@ describe("templates/deployment.yaml", () => {
     expect(deployment).toMatch(/- name: http\n\s+containerPort: \{\{ int \.Values\.config\.listenPort \}\}/);
   });
 
-  it("rolls the pods when the configuration changes", () => {
+  it("rolls the pods when the configuration changes, config.targets included", () => {
     expect(deployment).toMatch(/checksum\/config: \{\{ .*\.Values\.config.*\| sha256sum \}\}/);
+    // The whole of .Values.config is hashed, not a few keys: the targets ConfigMap alone does not roll the pods.
+    const checksum = /checksum\/config: \{\{ (.*) \}\}/.exec(deployment)?.[1] ?? "";
+    expect(checksum).toMatch(/\.Values\.config(?![.\w])/);
+  });
+});
+
+describe("config.targets", () => {
+  const configMap = templates.get("targets-configmap.yaml") ?? "";
+  const lines = deployment.split("\n");
+
+  it("is set in a ci file, which lists role targets and a default one with filters", () => {
+    const withTargets = valuesFiles.filter(([, merged]) => targetsOf(merged).length > 0).map(([file]) => file);
+    expect(withTargets).toContain("ci/multi-account-values.yaml");
+    const targets = targetsOf(mergeValues(values, readYaml("ci", "multi-account-values.yaml"))) as Values[];
+    expect(targets.filter((t) => "role_arn" in t).length).toBeGreaterThanOrEqual(2);
+    expect(targets.some((t) => !("role_arn" in t))).toBe(true);
+    expect(targets.some((t) => Array.isArray(t.filters) && t.filters.length > 0)).toBe(true);
+  });
+
+  it.each(valuesFiles.filter(([, merged]) => targetsOf(merged).length > 0))("of %s is a config file the exporter accepts", (file, merged) => {
+    const targets = targetsOf(merged);
+    expect(parseTargets(targetsFile(targets), file)).toHaveLength(targets.length);
+  });
+
+  it("in the commented example of values.yaml is valid for the schema and the exporter", () => {
+    const lines = read("values.yaml").split("\n");
+    const start = lines.indexOf("  # targets:");
+    expect(start, "`  # targets:` in values.yaml").toBeGreaterThan(0);
+    const block: string[] = [];
+    for (let i = start; i < lines.length && /^ {2}#( |$)/.test(lines[i] ?? "") && !(lines[i] ?? "").startsWith("  # -- "); i++) {
+      block.push((lines[i] ?? "").replace(/^ {2}# ?/, ""));
+    }
+    const example: unknown = parseYaml(block.join("\n"));
+    if (!isRecord(example) || !Array.isArray(example.targets)) throw new Error("the example is no `targets:` list");
+    const validate = validator();
+    const merged = mergeValues(values, { config: { targets: example.targets } });
+    expect(validate(merged), JSON.stringify(validate.errors)).toBe(true);
+    expect(parseTargets(targetsFile(example.targets), "values.yaml example")).toHaveLength(example.targets.length);
+  });
+
+  it("with a region typo passes the schema but not the exporter", () => {
+    const targets = [{ regions: ["us-eest-1"] }];
+    const validate = validator();
+    expect(validate(mergeValues(values, { config: { targets } }))).toBe(true);
+    let error: unknown;
+    try {
+      parseTargets(targetsFile(targets), "targets.yaml");
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toContain('targets.yaml: targets[0].regions[0]: "us-eest-1" is not a region');
+  });
+
+  it("is written by targets-configmap.yaml as `targets.yaml`, only when set", () => {
+    expect(configMap).toContain(".Values.config.targets");
+    expect(configMap.split("\n")[0]).toBe("{{- if .Values.config.targets }}");
+    expect(configMap.trimEnd().split("\n").at(-1)).toBe("{{- end }}");
+    expect(configMap).toMatch(/^kind: ConfigMap$/m);
+    expect(configMap).toMatch(/^ {2}name: \{\{ include "ssm-association-exporter\.fullname" \. \}\}-targets$/m);
+    expect(configMap).toMatch(/^ {2}targets\.yaml: \|\n {4}\{\{- dict "targets" \.Values\.config\.targets \| toYaml \| nindent 4 \}\}$/m);
+  });
+
+  it("is mounted by the Deployment and passed as --config.file, only when set", () => {
+    const guarded = (pattern: RegExp) => {
+      const at = lines.findIndex((l) => pattern.test(l));
+      expect(at, String(pattern)).toBeGreaterThanOrEqual(0);
+      return enclosingBlock(lines, at);
+    };
+    expect(deployment).toContain(`- "--config.file=${TARGETS_FILE}"`);
+    expect(guarded(/"--config\.file=/)).toBe("if .Values.config.targets");
+    expect(deployment).toMatch(new RegExp(`- name: targets\\n {14}mountPath: ${TARGETS_DIR}\\n {14}readOnly: true\\n`));
+    expect(guarded(/mountPath: \/etc\/ssm-association-exporter$/)).toBe("if .Values.config.targets");
+    expect(deployment).toMatch(/- name: targets\n {10}configMap:\n {12}name: \{\{ include "ssm-association-exporter\.fullname" \. \}\}-targets\n/);
+    expect(guarded(/configMap:$/)).toBe("if .Values.config.targets");
+    // The file name the exporter reads is the ConfigMap's key.
+    expect(TARGETS_FILE.slice(TARGETS_DIR.length + 1)).toBe("targets.yaml");
+  });
+
+  it("fails the render next to config.regions or config.filters", () => {
+    expect(deployment).toMatch(
+      /\{\{- if and \.Values\.config\.targets \(or \.Values\.config\.regions \.Values\.config\.filters\) \}\}\n\{\{- fail "config\.targets cannot be combined with config\.regions or config\.filters[^"]*" \}\}\n\{\{- end \}\}/,
+    );
   });
 });
 

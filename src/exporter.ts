@@ -73,7 +73,7 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
       // Both swaps happen in one synchronous step: a scrape sees the old snapshot or the new one, never a mix.
       current.set(snapshot, exposition);
       exporterMetrics.publish(snapshot);
-      logger.debug({ series: exposition.seriesCount, bytes: exposition.textLength, gzip_bytes: exposition.gzipLength }, "snapshot published");
+      logger.debug({ series: exposition.seriesCount, bytes: exposition.textLength, deflate_bytes: exposition.deflateLength }, "snapshot published");
     },
   });
 

@@ -1,11 +1,11 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { gzipSync } from "node:zlib";
 import express, { type Request, type Response } from "express";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "../log.js";
 import type { CurrentSnapshot } from "../metrics/current.js";
 import type { ExporterMetrics } from "../metrics/exporter-metrics.js";
+import { EMPTY_EXPOSITION, gzipBody } from "../metrics/render.js";
 import { isReady, waitingTargets } from "../snapshot.js";
 import type { BuildInfo } from "../version.js";
 import { landingPage } from "./landing-page.js";
@@ -59,12 +59,12 @@ export function createApp(options: AppOptions): express.Express {
       const self = Buffer.from(await options.exporterMetrics.render(openMetrics ? "openmetrics" : "text"), "utf8");
       const gzip = req.acceptsEncodings("gzip", "identity") === "gzip";
       // The association data is written as cached chunks; only the small self-metrics part is new per scrape.
-      const cached = (gzip ? exposition?.gzip : exposition?.text) ?? [];
-      const last = gzip ? gzipSync(self) : self;
-      const length = (gzip ? exposition?.gzipLength : exposition?.textLength) ?? 0;
+      const body = gzip
+        ? gzipBody(exposition ?? EMPTY_EXPOSITION, self)
+        : { chunks: [...(exposition?.text ?? []), self], length: (exposition?.textLength ?? 0) + self.length };
       res.status(200);
       res.setHeader("Content-Type", openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
-      res.setHeader("Content-Length", length + last.length);
+      res.setHeader("Content-Length", body.length);
       res.setHeader("Vary", "Accept, Accept-Encoding");
       res.setHeader("Cache-Control", "no-store");
       if (gzip) res.setHeader("Content-Encoding", "gzip");
@@ -73,8 +73,8 @@ export function createApp(options: AppOptions): express.Express {
         return;
       }
       res.cork();
-      for (const chunk of cached) res.write(chunk);
-      res.end(last);
+      for (const chunk of body.chunks.slice(0, -1)) res.write(chunk);
+      res.end(body.chunks.at(-1));
     },
   };
 

@@ -1,16 +1,17 @@
 import { promisify } from "node:util";
-import { gzip as gzipCallback } from "node:zlib";
+import { constants, deflateRaw as deflateRawCallback, deflateRawSync } from "node:zlib";
 import type { Association } from "../associations/association.js";
 import type { Snapshot, TargetState } from "../snapshot.js";
+import { crc32, crc32Combine } from "./crc32.js";
 import { ASSOCIATION_FAMILIES, COMMON_LABELS } from "./families.js";
 
-const gzip = promisify(gzipCallback);
+const deflateRaw = promisify(deflateRawCallback);
 
 /**
  * The association data of a Snapshot as exposition bytes, ready to write: a list of chunks, family by
- * family (each family's HELP/TYPE header, then that family's series of every target), and the same
- * chunks gzipped one by one. A gzip stream may consist of several members, which decoders (Go's, so
- * Prometheus', Node's, Python's) read as one body, so the gzip chunks are written one after the other.
+ * family (each family's HELP/TYPE header, then that family's series of every target), plus each chunk
+ * compressed once as raw DEFLATE ending in a sync flush (byte-aligned, not final, no back-references
+ * across chunks), so that chunks compressed at different times splice into one gzip member (gzipBody).
  *
  * The bytes are valid both as Prometheus text format 0.0.4 and as the body of an OpenMetrics 1.0
  * exposition (every family is a gauge, no blank lines, HELP texts need no escaping), so one cached copy
@@ -19,9 +20,41 @@ const gzip = promisify(gzipCallback);
 export interface Exposition {
   readonly text: readonly Buffer[];
   readonly textLength: number;
-  readonly gzip: readonly Buffer[];
-  readonly gzipLength: number;
+  readonly deflate: readonly Buffer[];
+  readonly deflateLength: number;
+  /** CRC-32 of all text chunks in order, for the gzip trailer. */
+  readonly crc32: number;
   readonly seriesCount: number;
+}
+
+export const EMPTY_EXPOSITION: Exposition = { text: [], textLength: 0, deflate: [], deflateLength: 0, crc32: 0, seriesCount: 0 };
+
+/** One chunk of text with its sync-flushed raw DEFLATE and its CRC-32. */
+interface Chunk {
+  readonly text: Buffer;
+  readonly deflate: Buffer;
+  readonly crc32: number;
+}
+
+async function compressChunk(text: Buffer): Promise<Chunk> {
+  const deflate = text.length > 0 ? await deflateRaw(text, { finishFlush: constants.Z_SYNC_FLUSH }) : Buffer.alloc(0);
+  return { text, deflate, crc32: crc32(text) };
+}
+
+// gzip member header: magic, method DEFLATE, no flags, no mtime, no extra flags, OS unknown (RFC 1952).
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff]);
+
+/**
+ * One gzip member: the cached DEFLATE chunks followed by `tail` (the per-scrape self-metrics),
+ * compressed now as the final block. Only the tail is compressed per request.
+ */
+export function gzipBody(exposition: Exposition, tail: Buffer): { chunks: Buffer[]; length: number } {
+  const last = deflateRawSync(tail);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(tail, exposition.crc32), 0);
+  trailer.writeUInt32LE((exposition.textLength + tail.length) % 2 ** 32, 4);
+  const chunks = [GZIP_HEADER, ...exposition.deflate, last, trailer];
+  return { chunks, length: GZIP_HEADER.length + exposition.deflateLength + last.length + trailer.length };
 }
 
 /** Label value escaping of the exposition formats: backslash, double quote and line feed. */
@@ -72,8 +105,8 @@ function familyHeader(name: string, help: string, type: string): string {
 
 interface RenderedTarget {
   readonly state: TargetState;
-  readonly text: readonly Buffer[];
-  readonly gzip: readonly Buffer[];
+  /** One chunk per family, in ASSOCIATION_FAMILIES order. */
+  readonly chunks: readonly Chunk[];
   readonly seriesCount: number;
 }
 
@@ -85,11 +118,11 @@ interface RenderedTarget {
  * contract still lives in families.ts alone.
  */
 export class ExpositionRenderer {
-  private headers: { text: Buffer[]; gzip: Buffer[] } | undefined;
+  private headers: Chunk[] | undefined;
   private readonly cache = new Map<number, RenderedTarget>();
 
   async render(snapshot: Snapshot): Promise<Exposition> {
-    this.headers ??= await renderHeaders();
+    this.headers ??= await Promise.all(ASSOCIATION_FAMILIES.map((f) => compressChunk(Buffer.from(familyHeader(f.name, f.help, f.type), "utf8"))));
     const targets: RenderedTarget[] = [];
     for (const [index, state] of snapshot.targets.entries()) {
       let rendered = this.cache.get(index);
@@ -101,37 +134,29 @@ export class ExpositionRenderer {
     }
     for (const index of [...this.cache.keys()]) if (index >= snapshot.targets.length) this.cache.delete(index);
 
-    const text: Buffer[] = [];
-    const gzipped: Buffer[] = [];
+    const ordered: Chunk[] = [];
     ASSOCIATION_FAMILIES.forEach((_, i) => {
-      text.push(this.headers?.text[i] as Buffer);
-      gzipped.push(this.headers?.gzip[i] as Buffer);
+      ordered.push(this.headers?.[i] as Chunk);
       for (const target of targets) {
-        const chunk = target.text[i];
-        if (chunk && chunk.length > 0) {
-          text.push(chunk);
-          gzipped.push(target.gzip[i] as Buffer);
-        }
+        const chunk = target.chunks[i];
+        if (chunk && chunk.text.length > 0) ordered.push(chunk);
       }
     });
+    let crc = 0;
+    for (const chunk of ordered) crc = crc32Combine(crc, chunk.crc32, chunk.text.length);
     return {
-      text,
-      textLength: text.reduce((n, b) => n + b.length, 0),
-      gzip: gzipped,
-      gzipLength: gzipped.reduce((n, b) => n + b.length, 0),
+      text: ordered.map((c) => c.text),
+      textLength: ordered.reduce((n, c) => n + c.text.length, 0),
+      deflate: ordered.map((c) => c.deflate),
+      deflateLength: ordered.reduce((n, c) => n + c.deflate.length, 0),
+      crc32: crc,
       seriesCount: targets.reduce((n, t) => n + t.seriesCount, 0),
     };
   }
 }
 
-async function renderHeaders(): Promise<{ text: Buffer[]; gzip: Buffer[] }> {
-  const text = ASSOCIATION_FAMILIES.map((f) => Buffer.from(familyHeader(f.name, f.help, f.type), "utf8"));
-  return { text, gzip: await Promise.all(text.map((b) => gzip(b))) };
-}
-
 async function renderTarget(state: TargetState): Promise<RenderedTarget> {
   const { families, seriesCount } = renderTargetFamilies(state);
-  const text = families.map((f) => Buffer.from(f, "utf8"));
-  const gzipped = await Promise.all(text.map((b) => (b.length > 0 ? gzip(b) : Promise.resolve(Buffer.alloc(0)))));
-  return { state, text, gzip: gzipped, seriesCount };
+  const chunks = await Promise.all(families.map((f) => compressChunk(Buffer.from(f, "utf8"))));
+  return { state, chunks, seriesCount };
 }

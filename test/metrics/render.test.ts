@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, inflateRawSync } from "node:zlib";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { ExpositionRenderer, renderExposition } from "../../src/metrics/render.js";
+import { EMPTY_EXPOSITION, ExpositionRenderer, gzipBody, renderExposition } from "../../src/metrics/render.js";
 import type { Snapshot } from "../../src/snapshot.js";
 
 const renderSnapshot = async (snapshot: Snapshot) => {
   const exposition = await new ExpositionRenderer().render(snapshot);
-  return { text: Buffer.concat(exposition.text), gzip: Buffer.concat(exposition.gzip), seriesCount: exposition.seriesCount, exposition };
+  return { text: Buffer.concat(exposition.text), gzip: Buffer.concat(gzipBody(exposition, Buffer.alloc(0)).chunks), seriesCount: exposition.seriesCount, exposition };
 };
 import { fixedSnapshot } from "../fixtures/associations.js";
 
@@ -30,9 +30,21 @@ describe("renderSnapshot", () => {
     expect(rendered.seriesCount).toBe(samples.length);
   });
 
-  it("carries the same bytes gzipped", async () => {
-    const rendered = await renderSnapshot(fixedSnapshot);
-    expect(gunzipSync(rendered.gzip).equals(rendered.text)).toBe(true);
+  it("splices the cached DEFLATE chunks and a tail into ONE gzip member, which every decoder reads whole", async () => {
+    const { exposition, text } = await renderSnapshot(fixedSnapshot);
+    const tail = Buffer.from("# tail rendered per scrape\n");
+    const body = Buffer.concat(gzipBody(exposition, tail).chunks);
+    expect(gunzipSync(body).equals(Buffer.concat([text, tail]))).toBe(true);
+    // One member: a decoder that stops after the first member (curl --compressed does) still gets everything,
+    // and the trailer's CRC and length check out (gunzipSync verifies both).
+    const firstMember = inflateRawSync(body.subarray(10, body.length - 8));
+    expect(firstMember.equals(Buffer.concat([text, tail]))).toBe(true);
+    expect(body.readUInt32LE(body.length - 4)).toBe(text.length + tail.length);
+  });
+
+  it("gzips an empty exposition with a tail", () => {
+    const tail = Buffer.from("x 1\n");
+    expect(gunzipSync(Buffer.concat(gzipBody(EMPTY_EXPOSITION, tail).chunks)).toString()).toBe("x 1\n");
   });
 
   it("keeps quotes, backslashes, newlines and non-ASCII label values intact through a real parser", async () => {
@@ -48,7 +60,7 @@ describe("renderSnapshot", () => {
     const rendered = await renderSnapshot(fixedSnapshot);
     expect(rendered.text.toString("utf8")).toBe(renderExposition(fixedSnapshot));
     expect(rendered.exposition.textLength).toBe(rendered.text.length);
-    expect(rendered.exposition.gzipLength).toBe(rendered.gzip.length);
+    expect(gzipBody(rendered.exposition, Buffer.alloc(0)).length).toBe(rendered.gzip.length);
   });
 
   it("re-renders only targets whose state changed", async () => {

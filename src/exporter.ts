@@ -47,6 +47,7 @@ function buildSources(config: Config, targets: readonly TargetConfig[], exporter
         requestTimeoutMs: config.aws.requestTimeoutMs,
         maxAttempts: config.aws.maxAttempts,
         credentials: credentials.credentials,
+        knownAccountId: credentials.knownAccountId,
         accountId: async () => (knownAccount = await credentials.accountId()),
         recordApiCall: (operation, outcome) => settings.recordApiCall(knownAccount, region, operation, outcome),
       });

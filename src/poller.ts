@@ -37,7 +37,7 @@ export class Poller {
     this.now = options.now ?? Date.now;
     this.limit = pLimit(options.concurrency);
     this.states = options.sources.map((source) => ({
-      target: { accountId: "", region: source.region },
+      target: { accountId: source.knownAccountId ?? "", region: source.region },
       pending: true,
       associations: [],
       up: false,

@@ -26,7 +26,8 @@ export function apiCallRecorderPlugin<Input extends object, Output extends objec
             throw err;
           }
         },
-        { step: "finalizeRequest", priority: "low", name: "ssmExporterApiCallRecorder" },
+        // override: fromTemporaryCredentials applies its client plugins again on every AssumeRole call.
+        { step: "finalizeRequest", priority: "low", name: "ssmExporterApiCallRecorder", override: true },
       );
     },
   };

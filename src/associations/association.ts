@@ -50,6 +50,8 @@ export class AwsCallError extends Error {
  */
 export interface AssociationSource {
   readonly region: string;
+  /** The account id when it is known without asking AWS (from a role ARN), for labelling failures. */
+  readonly knownAccountId?: string | undefined;
   /** Resolves the account id of the credentials in use (cached after the first success). */
   accountId(): Promise<string>;
   /** Every association, all pages. The signal aborts in-flight requests at shutdown. */

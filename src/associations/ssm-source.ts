@@ -18,6 +18,7 @@ export interface SsmSourceOptions {
   readonly maxAttempts: number;
   /** undefined = the SDK's default credential chain (env, profile, IRSA / Pod Identity, instance role). */
   readonly credentials?: AwsCredentialIdentityProvider;
+  readonly knownAccountId?: string | undefined;
   /** Shared by every source that uses the same credentials, so STS is asked once. */
   readonly accountId: () => Promise<string>;
   readonly recordApiCall: ApiCallRecorder;
@@ -26,12 +27,14 @@ export interface SsmSourceOptions {
 /** AssociationSource over @aws-sdk/client-ssm for one account×region. */
 export class SsmAssociationSource implements AssociationSource {
   readonly region: string;
+  readonly knownAccountId: string | undefined;
   private readonly client: SSMClient;
   private readonly filters: SdkFilter[];
   private readonly resolveAccountId: () => Promise<string>;
 
   constructor(options: SsmSourceOptions) {
     this.region = options.region;
+    this.knownAccountId = options.knownAccountId;
     this.resolveAccountId = options.accountId;
     this.filters = options.filters.map((f) => ({ key: f.key, value: f.value }));
     this.client = new SSMClient({

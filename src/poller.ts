@@ -58,8 +58,8 @@ export class Poller {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    // Queued polls still run, but see the aborted signal and return at once.
     this.abort.abort();
-    this.limit.clearQueue();
     await Promise.allSettled([...this.inFlight.values()]);
     await this.publishing;
   }
@@ -110,6 +110,7 @@ export class Poller {
   private async pollSource(index: number): Promise<TargetState> {
     const source = this.options.sources[index] as AssociationSource;
     const before = this.states[index] as TargetState;
+    if (this.abort.signal.aborted) return before;
     const started = performance.now();
     let target: TargetKey = before.target;
     try {

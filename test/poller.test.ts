@@ -160,3 +160,19 @@ describe("Poller", () => {
     expect(sources.map((s) => s.calls)).toEqual([1, 1, 1, 1, 1]);
   });
 });
+
+describe("Poller.stop", () => {
+  it("settles promptly with polls still queued behind --poll.concurrency, without starting them", async () => {
+    const sources = ["us-east-1", "us-east-2", "us-west-1"].map((r) => new FakeSource(r));
+    const held = gate();
+    sources[0]?.answers.push(() => held.promise);
+    const { poller } = setup(sources, 1);
+    const polling = poller.pollOnce();
+    await waitFor(() => sources[0]?.calls === 1, 2_000, "first poll running");
+    const stopped = poller.stop();
+    held.open();
+    await stopped;
+    await polling;
+    expect(sources.map((s) => s.calls)).toEqual([1, 0, 0]);
+  });
+});

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startSimulator, type RunningSimulator } from "../src/simulator/server.js";
 import { waitFor } from "./helpers.js";
 import { freePort, isListening, spawnExporter } from "./process.js";
@@ -67,6 +67,9 @@ describe("the exporter process against the simulator", () => {
   it("serves metrics that promtool accepts (default process metrics included), then exits 0 within 5 s of SIGTERM", async () => {
     const port = await freePort();
     const run = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--poll.interval=2s"], env());
+    onTestFinished(() => {
+      run.child.kill("SIGKILL"); // a no-op once it has exited; never leave an exporter behind a failed assertion
+    });
     const ready = await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "readyz 200");
     expect(ready).toBe(true);
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -92,6 +95,9 @@ describe("the exporter process against the simulator", () => {
     try {
       const port = await freePort();
       const run = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--aws.max-attempts=10"], env());
+      onTestFinished(() => {
+        run.child.kill("SIGKILL");
+      });
       await waitFor(() => simulator.sim.callCount("ListAssociations") > 0 && isListening(port), 10_000, "a poll in flight");
       const sent = performance.now();
       run.child.kill("SIGTERM");

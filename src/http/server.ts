@@ -29,7 +29,8 @@ export function createApp(options: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
-  app.use(pinoHttp({ logger: options.logger, useLevel: "debug" }));
+  // Request logs are debug-level; without debug the middleware would only cost a child logger per scrape.
+  if (options.logger.isLevelEnabled("debug")) app.use(pinoHttp({ logger: options.logger, useLevel: "debug" }));
 
   const routes: Record<string, (req: Request, res: Response) => Promise<void> | void> = {
     "/": (_req, res) => {

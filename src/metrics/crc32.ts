@@ -1,23 +1,14 @@
+import { crc32 as zlibCrc32 } from "node:zlib";
+
 /**
  * CRC-32 (the gzip trailer's checksum) with the combine operation, so that a gzip member can be spliced
- * together from chunks compressed at different times without reading the chunks again. Node 20's zlib
- * offers neither (zlib.crc32 arrived in Node 22.2, and no Node version exposes crc32_combine).
+ * together from chunks compressed at different times without reading the chunks again. zlib.crc32
+ * (Node >= 20.15) computes a chunk's CRC natively; no Node version exposes zlib's crc32_combine.
  */
-const TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
 
 /** CRC-32 of `data`, continuing from `previous` (the CRC of what came before). */
 export function crc32(data: Uint8Array, previous = 0): number {
-  let crc = ~previous >>> 0;
-  for (let i = 0; i < data.length; i++) crc = (TABLE[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8);
-  return ~crc >>> 0;
+  return zlibCrc32(data, previous) >>> 0;
 }
 
 function gf2MatrixTimes(matrix: Uint32Array, vector: number): number {

@@ -3,23 +3,28 @@ import type { TargetKey } from "../associations/association.js";
 import type { Snapshot } from "../snapshot.js";
 import type { BuildInfo } from "../version.js";
 
-function openMetricsRegistry(): Registry<OpenMetricsContentType> {
-  const registry = new Registry<OpenMetricsContentType>();
-  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-  return registry;
+/** A second registry holding the very same metric objects, rendering them as OpenMetrics. */
+function openMetricsView(registry: Registry): Registry<OpenMetricsContentType> {
+  const view = Registry.merge([registry]) as unknown as Registry<OpenMetricsContentType>;
+  view.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return view;
 }
+
+/** Rendered self-metrics are reused this long: scrapes in a burst (benchmarks, HA pairs) cost nothing extra. */
+const SELF_METRICS_TTL_MS = 1_000;
 
 const TARGET_LABELS = ["account_id", "region"] as const;
 const GAUGES_NAMED_LIKE_COUNTERS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 
 /**
- * The exporter's own metrics, in their own registries: rendered per scrape (they are few), unlike the
- * association data, which is rendered once per poll. Every metric is registered in two registries, one
- * per exposition format, so concurrent scrapes in different formats never share a mutable content type.
+ * The exporter's own metrics, in their own registry: rendered at scrape time (they are few), unlike the
+ * association data, which is rendered once per poll. A second registry view renders the same metric
+ * objects as OpenMetrics, so concurrent scrapes in different formats never share a mutable content type.
  */
 export class ExporterMetrics {
   readonly registry = new Registry();
-  readonly openMetricsRegistry = openMetricsRegistry();
+  private readonly openMetricsRegistry: Registry<OpenMetricsContentType>;
+  private readonly rendered = new Map<"text" | "openmetrics", { at: number; text: Promise<string> }>();
   private readonly up: Gauge<(typeof TARGET_LABELS)[number]>;
   private readonly lastSuccess: Gauge<(typeof TARGET_LABELS)[number]>;
   private readonly pollDuration: Gauge<(typeof TARGET_LABELS)[number]>;
@@ -28,7 +33,7 @@ export class ExporterMetrics {
   private readonly pollsSkipped: Counter<(typeof TARGET_LABELS)[number]>;
 
   constructor(build: BuildInfo, options: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry, this.openMetricsRegistry];
+    const registers = [this.registry];
     this.up = new Gauge({
       name: "aws_ssm_exporter_up",
       help: "1 if the latest poll of this account and region succeeded, 0 if it failed.",
@@ -72,18 +77,22 @@ export class ExporterMetrics {
       registers,
     }).set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion }, 1);
     if (options.defaultMetrics ?? true) {
-      for (const registry of registers) {
-        collectDefaultMetrics({ register: registry });
-        // Gauges named *_total break the naming rule promtool checks; the per-type variants
-        // (nodejs_active_handles{type=...}, ...) carry the same information.
-        for (const name of GAUGES_NAMED_LIKE_COUNTERS) registry.removeSingleMetric(name);
-      }
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named *_total break the naming rule promtool checks; the per-type variants
+      // (nodejs_active_handles{type=...}, ...) carry the same information.
+      for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
     }
+    this.openMetricsRegistry = openMetricsView(this.registry);
   }
 
-  /** The self-metrics in the requested format; OpenMetrics output ends with `# EOF`. */
-  render(format: "text" | "openmetrics"): Promise<string> {
-    return (format === "openmetrics" ? this.openMetricsRegistry : this.registry).metrics();
+  /** The self-metrics in the requested format, at most SELF_METRICS_TTL_MS old; OpenMetrics ends with `# EOF`. */
+  render(format: "text" | "openmetrics", now = Date.now()): Promise<string> {
+    const cached = this.rendered.get(format);
+    if (cached && now - cached.at < SELF_METRICS_TTL_MS) return cached.text;
+    const text = (format === "openmetrics" ? this.openMetricsRegistry : this.registry).metrics();
+    this.rendered.set(format, { at: now, text });
+    text.catch(() => this.rendered.delete(format));
+    return text;
   }
 
   recordApiCall(target: TargetKey, operation: string, outcome: string): void {
@@ -96,6 +105,7 @@ export class ExporterMetrics {
 
   /** Mirrors the snapshot's per-target state; targets no longer polled disappear. */
   publish(snapshot: Snapshot): void {
+    this.rendered.clear(); // a new snapshot is visible at once, never behind a cached rendering
     for (const gauge of [this.up, this.lastSuccess, this.pollDuration, this.associations]) gauge.reset();
     for (const state of snapshot.targets) {
       if (state.pending) continue;

@@ -1,0 +1,39 @@
+import type { Association as SdkAssociation } from "@aws-sdk/client-ssm";
+import type { Association } from "../src/associations/association.js";
+import type * as FromSdk from "../src/associations/from-sdk.js";
+import type * as Seed from "../src/simulator/seed.js";
+import type { WireAssociation } from "../src/simulator/types.js";
+import type { Snapshot, TargetState } from "../src/snapshot.js";
+import { BENCH_REGION, BENCH_SEED, FIXED_NOW_MS, importDist } from "./lib.js";
+
+export const BENCH_ACCOUNT_ID = "123456789012";
+
+/**
+ * A wire association as the SDK hands it over after deserialising ListAssociations: the same fields,
+ * LastExecutionDate (epoch seconds on the wire) turned into a Date the way the SDK's JSON protocol does.
+ */
+export function wireToSdk(wire: WireAssociation): SdkAssociation {
+  const { LastExecutionDate, ...rest } = wire;
+  return LastExecutionDate === undefined ? rest : { ...rest, LastExecutionDate: new Date(Math.round(LastExecutionDate * 1000)) };
+}
+
+/** `count` generated associations mapped to our Association type the way a poll would map them. */
+export async function benchAssociations(count: number): Promise<Association[]> {
+  const { generateAssociations } = await importDist<typeof Seed>("simulator/seed.js");
+  const { fromSdkAssociation } = await importDist<typeof FromSdk>("associations/from-sdk.js");
+  return generateAssociations(count, { seed: BENCH_SEED, region: BENCH_REGION, now: FIXED_NOW_MS }).map((w) => fromSdkAssociation(wireToSdk(w)));
+}
+
+/** One successfully polled target holding `associations`, as the poller would publish it. */
+export function benchSnapshot(associations: readonly Association[]): Snapshot {
+  const state: TargetState = {
+    target: { accountId: BENCH_ACCOUNT_ID, region: BENCH_REGION },
+    pending: false,
+    associations: Object.freeze([...associations]),
+    up: true,
+    lastSuccessSeconds: FIXED_NOW_MS / 1000,
+    pollDurationSeconds: 1.5,
+    lastError: undefined,
+  };
+  return Object.freeze({ takenAtSeconds: FIXED_NOW_MS / 1000, targets: Object.freeze([state]) });
+}

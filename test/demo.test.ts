@@ -17,15 +17,10 @@ describe("npm run demo", () => {
     const exited = once(demo, "exit");
     try {
       const started = performance.now();
-      const text = await waitFor(
-        async () => {
-          const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
-          return /^aws_ssm_association_status\{/m.test(body) ? body : undefined;
-        },
-        15_000,
-        "association series on /metrics",
-      );
+      // Regions publish as they finish; ready means every region has been polled.
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "/readyz 200");
       expect(performance.now() - started).toBeLessThan(15_000);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(text.match(/^aws_ssm_association_info\{/gm)).toHaveLength(150);
       expect(text).toMatch(/^aws_ssm_exporter_up\{account_id="123456789012",region="eu-west-1"\} 1$/m);
       expect(stderr).toContain(`demo: metrics: http://localhost:${port}/metrics`);

@@ -4,12 +4,28 @@
  * on loopback. Only the endpoint is simulated; the exporter finds it through AWS_ENDPOINT_URL_SSM.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCli } from "./simulator/cli.js";
 
 const REGIONS = ["us-east-1", "eu-west-1"];
-const PER_REGION = 75;
+/** A second account, reached by assuming a role, as a fleet setup does. */
+const MEMBER_ROLE = "arn:aws:iam::210987654321:role/ssm-association-exporter";
+const PER_ACCOUNT_AND_REGION = 40;
 const POLL_INTERVAL = "15s";
+
+/** The targets file the exporter reads: its own account in both regions, the member account in both. */
+function writeTargetsFile(): { path: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "ssm-exporter-demo-"));
+  const path = join(dir, "targets.yaml");
+  writeFileSync(
+    path,
+    ["targets:", `  - regions: [${REGIONS.join(", ")}]`, `  - role_arn: ${MEMBER_ROLE}`, `    regions: [${REGIONS.join(", ")}]`, ""].join("\n"),
+  );
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`demo: ${line}\n`);
@@ -18,7 +34,8 @@ async function main(): Promise<void> {
       host: "127.0.0.1",
       port: 0,
       regions: REGIONS,
-      associations: PER_REGION,
+      associations: PER_ACCOUNT_AND_REGION,
+      roles: [MEMBER_ROLE],
       seed: 1,
       accountId: "123456789012",
       accessKeys: [],
@@ -28,8 +45,9 @@ async function main(): Promise<void> {
     { out: (url) => log(`simulated SSM endpoint at ${url}`), err: (line) => log(`simulator ${line}`) },
   );
   const endpoint = simulator.running.url;
+  const targets = writeTargetsFile();
   const listen = process.env.SSM_EXPORTER_WEB_LISTEN_ADDRESS ?? ":9877";
-  const exporter = spawn(process.execPath, [fileURLToPath(new URL("./main.js", import.meta.url)), `--poll.interval=${POLL_INTERVAL}`], {
+  const exporter = spawn(process.execPath, [fileURLToPath(new URL("./main.js", import.meta.url)), `--poll.interval=${POLL_INTERVAL}`, `--config.file=${targets.path}`], {
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,
@@ -38,16 +56,16 @@ async function main(): Promise<void> {
       AWS_ACCESS_KEY_ID: "AKIDSIMULATEDDEMO001",
       AWS_SECRET_ACCESS_KEY: "not-a-secret",
       AWS_EC2_METADATA_DISABLED: "true",
-      SSM_EXPORTER_AWS_REGION: REGIONS.join(","),
       SSM_EXPORTER_WEB_LISTEN_ADDRESS: listen,
     },
   });
   const port = listen.slice(listen.lastIndexOf(":") + 1);
-  log(`exporter polling ${REGIONS.length * PER_REGION} simulated associations every ${POLL_INTERVAL}`);
+  log(`exporter polling ${2 * REGIONS.length * PER_ACCOUNT_AND_REGION} simulated associations in 2 accounts × ${REGIONS.length} regions every ${POLL_INTERVAL}`);
   log(`metrics: http://localhost:${port}/metrics  (Ctrl-C to stop)`);
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => exporter.kill("SIGTERM"));
   exporter.on("exit", (code) => {
+    targets.remove();
     void simulator.stop().then(() => process.exit(code ?? 0));
   });
 }

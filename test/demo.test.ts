@@ -21,8 +21,13 @@ describe("npm run demo", () => {
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "/readyz 200");
       expect(performance.now() - started).toBeLessThan(15_000);
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(text.match(/^aws_ssm_association_info\{/gm)).toHaveLength(150);
-      expect(text).toMatch(/^aws_ssm_exporter_up\{account_id="123456789012",region="eu-west-1"\} 1$/m);
+      expect(text.match(/^aws_ssm_association_info\{/gm)).toHaveLength(160);
+      for (const account of ["123456789012", "210987654321"]) {
+        for (const region of ["us-east-1", "eu-west-1"]) {
+          expect(text).toContain(`aws_ssm_exporter_up{account_id="${account}",region="${region}"} 1`);
+          expect(text).toContain(`aws_ssm_exporter_associations{account_id="${account}",region="${region}"} 40`);
+        }
+      }
       expect(stderr).toContain(`demo: metrics: http://localhost:${port}/metrics`);
     } finally {
       demo.kill("SIGTERM");

@@ -57,7 +57,7 @@ export function createApp(options: AppOptions): express.Express {
       // Accept entry only matches an offer with the same parameter.
       const chosen = req.accepts(["text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0", "application/openmetrics-text; version=0.0.1"]);
       const openMetrics = typeof chosen === "string" && chosen.startsWith("application/openmetrics-text");
-      const self = Buffer.from(await options.exporterMetrics.render(openMetrics ? "openmetrics" : "text"), "utf8");
+      const self = await options.exporterMetrics.render(openMetrics ? "openmetrics" : "text");
       const gzip = req.acceptsEncodings("gzip", "identity") === "gzip";
       // The association data is written as cached chunks; only the small self-metrics part is new per scrape.
       const body = gzip

@@ -24,7 +24,7 @@ const GAUGES_NAMED_LIKE_COUNTERS = ["nodejs_active_handles_total", "nodejs_activ
 export class ExporterMetrics {
   readonly registry = new Registry();
   private readonly openMetricsRegistry: Registry<OpenMetricsContentType>;
-  private readonly rendered = new Map<"text" | "openmetrics", { at: number; text: Promise<string> }>();
+  private readonly rendered = new Map<"text" | "openmetrics", { at: number; bytes: Promise<Buffer> }>();
   private readonly up: Gauge<(typeof TARGET_LABELS)[number]>;
   private readonly lastSuccess: Gauge<(typeof TARGET_LABELS)[number]>;
   private readonly pollDuration: Gauge<(typeof TARGET_LABELS)[number]>;
@@ -34,30 +34,11 @@ export class ExporterMetrics {
 
   constructor(build: BuildInfo, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.up = new Gauge({
-      name: "aws_ssm_exporter_up",
-      help: "1 if the latest poll of this account and region succeeded, 0 if it failed.",
-      labelNames: TARGET_LABELS,
-      registers,
-    });
-    this.lastSuccess = new Gauge({
-      name: "aws_ssm_exporter_last_success_timestamp_seconds",
-      help: "Unix time of the latest successful poll of this account and region.",
-      labelNames: TARGET_LABELS,
-      registers,
-    });
-    this.pollDuration = new Gauge({
-      name: "aws_ssm_exporter_poll_duration_seconds",
-      help: "Duration of the latest poll of this account and region, successful or not.",
-      labelNames: TARGET_LABELS,
-      registers,
-    });
-    this.associations = new Gauge({
-      name: "aws_ssm_exporter_associations",
-      help: "Associations of this account and region in the snapshot being served.",
-      labelNames: TARGET_LABELS,
-      registers,
-    });
+    const targetGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: TARGET_LABELS, registers });
+    this.up = targetGauge("aws_ssm_exporter_up", "1 if the latest poll of this account and region succeeded, 0 if it failed.");
+    this.lastSuccess = targetGauge("aws_ssm_exporter_last_success_timestamp_seconds", "Unix time of the latest successful poll of this account and region.");
+    this.pollDuration = targetGauge("aws_ssm_exporter_poll_duration_seconds", "Duration of the latest poll of this account and region, successful or not.");
+    this.associations = targetGauge("aws_ssm_exporter_associations", "Associations of this account and region in the snapshot being served.");
     this.apiRequests = new Counter({
       name: "aws_ssm_exporter_api_requests_total",
       help: "AWS API requests by operation and outcome (success or the AWS error code), one per attempt: retries and throttled attempts count.",
@@ -85,14 +66,18 @@ export class ExporterMetrics {
     this.openMetricsRegistry = openMetricsView(this.registry);
   }
 
-  /** The self-metrics in the requested format, at most SELF_METRICS_TTL_MS old; OpenMetrics ends with `# EOF`. */
-  render(format: "text" | "openmetrics", now = Date.now()): Promise<string> {
+  /**
+   * The self-metrics in the requested format as bytes, at most SELF_METRICS_TTL_MS old; OpenMetrics ends
+   * with `# EOF`. The same Buffer is returned while it is fresh, so its compressed form can be cached too.
+   */
+  render(format: "text" | "openmetrics", now = Date.now()): Promise<Buffer> {
     const cached = this.rendered.get(format);
-    if (cached && now - cached.at < SELF_METRICS_TTL_MS) return cached.text;
-    const text = (format === "openmetrics" ? this.openMetricsRegistry : this.registry).metrics();
-    this.rendered.set(format, { at: now, text });
-    text.catch(() => this.rendered.delete(format));
-    return text;
+    if (cached && now - cached.at < SELF_METRICS_TTL_MS) return cached.bytes;
+    const registry = format === "openmetrics" ? this.openMetricsRegistry : this.registry;
+    const bytes = registry.metrics().then((text) => Buffer.from(text, "utf8"));
+    this.rendered.set(format, { at: now, bytes });
+    bytes.catch(() => this.rendered.delete(format));
+    return bytes;
   }
 
   recordApiCall(target: TargetKey, operation: string, outcome: string): void {

@@ -45,12 +45,20 @@ async function compressChunk(text: Buffer): Promise<Chunk> {
 // gzip member header: magic, method DEFLATE, no flags, no mtime, no extra flags, OS unknown (RFC 1952).
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff]);
 
+/** The tail's final DEFLATE block, kept while the same tail Buffer is served (the self-metrics are reused for a second). */
+const compressedTails = new WeakMap<Buffer, Buffer>();
+
 /**
- * One gzip member: the cached DEFLATE chunks followed by `tail` (the per-scrape self-metrics),
- * compressed now as the final block. Only the tail is compressed per request.
+ * One gzip member: the cached DEFLATE chunks followed by `tail` (the self-metrics) as the final block.
+ * Only a tail not seen before is compressed; the rest is cached bytes plus a 10-byte header and an
+ * 8-byte trailer.
  */
 export function gzipBody(exposition: Exposition, tail: Buffer): { chunks: Buffer[]; length: number } {
-  const last = deflateRawSync(tail, { level: 1 });
+  let last = compressedTails.get(tail);
+  if (!last) {
+    last = deflateRawSync(tail, { level: 1 });
+    compressedTails.set(tail, last);
+  }
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(tail, exposition.crc32), 0);
   trailer.writeUInt32LE((exposition.textLength + tail.length) % 2 ** 32, 4);

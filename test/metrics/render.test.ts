@@ -42,6 +42,16 @@ describe("renderSnapshot", () => {
     expect(body.readUInt32LE(body.length - 4)).toBe(text.length + tail.length);
   });
 
+  it("compresses a tail once while the same tail is served, and stays correct for a new exposition", async () => {
+    const tail = Buffer.from("# self-metrics, reused for a second\n");
+    const first = await renderSnapshot(fixedSnapshot);
+    const a = gzipBody(first.exposition, tail).chunks;
+    const b = gzipBody(EMPTY_EXPOSITION, tail).chunks;
+    expect(b.at(-2)).toBe(a.at(-2)); // the very same compressed Buffer
+    expect(gunzipSync(Buffer.concat(b)).equals(tail)).toBe(true);
+    expect(gunzipSync(Buffer.concat(a)).equals(Buffer.concat([first.text, tail]))).toBe(true);
+  });
+
   it("gzips an empty exposition with a tail", () => {
     const tail = Buffer.from("x 1\n");
     expect(gunzipSync(Buffer.concat(gzipBody(EMPTY_EXPOSITION, tail).chunks)).toString()).toBe("x 1\n");

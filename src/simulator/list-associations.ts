@@ -26,34 +26,46 @@ export interface ListAssociationsOutput {
 export const MAX_RESULTS_MIN = 1;
 export const MAX_RESULTS_MAX = 50;
 
+/** A validated ListAssociations request (NextToken not yet decoded: that needs the data's view). */
+export interface ListAssociationsInput {
+  pageSize: number;
+  matches: (a: WireAssociation) => boolean;
+  nextToken?: string;
+}
+
 /**
  * ListAssociations over a view: validates the request like AWS, filters, and pages. A NextToken is
  * issued only when at least one more matching association exists, so N matches with page size P
  * take exactly max(1, ceil(N/P)) calls.
  */
 export function listAssociations(view: ListView, rawInput: unknown): ListAssociationsOutput {
+  return listPage(view, parseListInput(rawInput));
+}
+
+/** Validates a raw request body like AWS does (everything but the NextToken's validity). */
+export function parseListInput(rawInput: unknown): ListAssociationsInput {
   if (typeof rawInput !== "object" || rawInput === null || Array.isArray(rawInput)) {
     throw new SimAwsError("SerializationException", 400, "Request body must be a JSON object");
   }
   const input = rawInput as Record<string, unknown>;
   const pageSize = parseMaxResults(input.MaxResults);
-  const filters = parseFilterList(input.AssociationFilterList);
-  const matches = compileFilters(filters);
-
-  let afterSeq = -1;
-  if (input.NextToken !== undefined && input.NextToken !== null) {
-    if (typeof input.NextToken !== "string") {
-      throw new SimAwsError("SerializationException", 400, "NextToken must be a string");
-    }
-    afterSeq = decodePageToken(input.NextToken, view);
+  const matches = compileFilters(parseFilterList(input.AssociationFilterList));
+  if (input.NextToken === undefined || input.NextToken === null) return { pageSize, matches };
+  if (typeof input.NextToken !== "string") {
+    throw new SimAwsError("SerializationException", 400, "NextToken must be a string");
   }
+  return { pageSize, matches, nextToken: input.NextToken };
+}
 
+/** One page of a validated request; throws InvalidNextToken for a token not issued for this view. */
+export function listPage(view: ListView, input: ListAssociationsInput): ListAssociationsOutput {
+  const afterSeq = input.nextToken === undefined ? -1 : decodePageToken(input.nextToken, view);
   const page: WireAssociation[] = [];
   let lastSeq = afterSeq;
   let more = false;
   for (const entry of view.entries) {
-    if (entry.seq <= afterSeq || !matches(entry.association)) continue;
-    if (page.length === pageSize) {
+    if (entry.seq <= afterSeq || !input.matches(entry.association)) continue;
+    if (page.length === input.pageSize) {
       more = true;
       break;
     }

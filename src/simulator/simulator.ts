@@ -30,6 +30,19 @@ export interface SimulatorStateOptions {
   credentialLifetimeSeconds?: number;
 }
 
+/** Where a ListAssociations page is about to be computed. */
+export interface ListSite {
+  region: string;
+  accountId: string;
+}
+
+/**
+ * Called synchronously before a ListAssociations page is computed (after the request passed auth,
+ * fault selection and validation), `firstPage` true when the request carried no NextToken. Data
+ * changed here is what the page shows.
+ */
+export type BeforeListListener = (site: ListSite, firstPage: boolean) => void;
+
 export interface CallCountEntry {
   operation: SimOperation;
   accountId: string;
@@ -61,6 +74,7 @@ export class Simulator {
   private readonly calls = new Map<string, CallCountEntry>();
   private readonly accessKeys = new Map<string, string>();
   private readonly roles: AssumedRoleStore;
+  private beforeListListeners: BeforeListListener[] = [];
   /** Epochs only grow, across all scopes, so a replaced scope never reuses an old epoch. */
   private epochCounter = 0;
 
@@ -255,6 +269,26 @@ export class Simulator {
   /** Expires issued credentials now: one access key or all. Returns how many were still valid. */
   expireCredentials(accessKeyId?: string): number {
     return this.roles.expire(accessKeyId);
+  }
+
+  // --- hooks ------------------------------------------------------------------------------------
+
+  /**
+   * Registers a listener called synchronously before each ListAssociations page is computed (see
+   * BeforeListListener); returns a function that removes this registration. A listener that throws
+   * turns the request into a 500 InternalServerError ("Simulator bug: ...").
+   */
+  onBeforeList(listener: (site: { region: string; accountId: string }, firstPage: boolean) => void): () => void {
+    const entry: BeforeListListener = (site, firstPage) => listener(site, firstPage);
+    this.beforeListListeners = [...this.beforeListListeners, entry];
+    return () => {
+      this.beforeListListeners = this.beforeListListeners.filter((l) => l !== entry);
+    };
+  }
+
+  /** For the protocol layer: runs the onBeforeList listeners (a snapshot, so they may unsubscribe). */
+  notifyBeforeList(site: ListSite, firstPage: boolean): void {
+    for (const listener of this.beforeListListeners) listener({ region: site.region, accountId: site.accountId }, firstPage);
   }
 
   // --- for the protocol layer -------------------------------------------------------------------

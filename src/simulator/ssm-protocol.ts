@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { SimAwsError } from "./errors.js";
 import { bare500Response, faultError, type CallSite } from "./faults.js";
-import { listAssociations } from "./list-associations.js";
+import { listPage, parseListInput } from "./list-associations.js";
 import { parseSigV4Authorization, sessionTokenOf } from "./sigv4.js";
 import type { Simulator } from "./simulator.js";
 import type { SimRequest, SimResponse } from "./types.js";
@@ -45,7 +45,9 @@ export function handleSsmRequest(sim: Simulator, req: SimRequest): SimResponse {
       if (error === undefined) return bare500Response();
       throw error;
     }
-    const output = listAssociations(sim.listView(site), parseJsonBody(req.body));
+    const input = parseListInput(parseJsonBody(req.body));
+    sim.notifyBeforeList(site, input.nextToken === undefined);
+    const output = listPage(sim.listView(site), input);
     return {
       status: 200,
       headers: { "content-type": AMZ_JSON_1_1, "x-amzn-requestid": requestId },

@@ -1,9 +1,9 @@
 import type { Association as SdkAssociation } from "@aws-sdk/client-ssm";
-import type { Association } from "../src/associations/association.js";
-import type * as FromSdk from "../src/associations/from-sdk.js";
+import type { Association } from "../src/domain/association.js";
+import type * as FromSdk from "../src/aws/from-sdk.js";
 import type * as Seed from "../src/simulator/seed.js";
 import type { WireAssociation } from "../src/simulator/types.js";
-import type { Snapshot, TargetState } from "../src/snapshot.js";
+import type { Snapshot, TargetState } from "../src/domain/snapshot.js";
 import { BENCH_REGION, BENCH_SEED, FIXED_NOW_MS, importDist } from "./lib.js";
 
 export const BENCH_ACCOUNT_ID = "123456789012";
@@ -20,7 +20,7 @@ export function wireToSdk(wire: WireAssociation): SdkAssociation {
 /** `count` generated associations mapped to our Association type the way a poll would map them. */
 export async function benchAssociations(count: number): Promise<Association[]> {
   const { generateAssociations } = await importDist<typeof Seed>("simulator/seed.js");
-  const { fromSdkAssociation } = await importDist<typeof FromSdk>("associations/from-sdk.js");
+  const { fromSdkAssociation } = await importDist<typeof FromSdk>("aws/from-sdk.js");
   return generateAssociations(count, { seed: BENCH_SEED, region: BENCH_REGION, now: FIXED_NOW_MS }).map((w) => fromSdkAssociation(wireToSdk(w)));
 }
 

@@ -16,7 +16,7 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
-import type * as ConfigModule from "../src/config.js";
+import type * as ConfigModule from "../src/config/config.js";
 import type * as Exporter from "../src/exporter.js";
 import type * as Log from "../src/log.js";
 import type * as Version from "../src/version.js";
@@ -28,7 +28,7 @@ const expected = Number(process.argv[2]);
 if (!Number.isInteger(expected) || expected < 0) throw new Error("usage: poll-once.ts <expected associations>");
 
 const [{ parseCommandLine }, { startExporter }, { createLogger }, { readBuildInfo }] = await Promise.all([
-  importDist<typeof ConfigModule>("config.js"),
+  importDist<typeof ConfigModule>("config/config.js"),
   importDist<typeof Exporter>("exporter.js"),
   importDist<typeof Log>("log.js"),
   importDist<typeof Version>("version.js"),

@@ -10,9 +10,9 @@
  */
 import type * as HttpServer from "../src/http/server.js";
 import type * as Log from "../src/log.js";
-import type * as Current from "../src/metrics/current.js";
-import type * as ExporterMetricsModule from "../src/metrics/exporter-metrics.js";
-import type * as Render from "../src/metrics/render.js";
+import type * as Current from "../src/exposition/current.js";
+import type * as ExporterMetricsModule from "../src/exposition/exporter-metrics.js";
+import type * as Render from "../src/exposition/render.js";
 import type * as Version from "../src/version.js";
 import { benchAssociations, benchSnapshot } from "./fixture.js";
 import { emit, exitWithParent, importDist } from "./lib.js";
@@ -24,9 +24,9 @@ const defaultMetrics = !process.argv.includes("--no-default-metrics");
 const [{ createApp, listen }, { createLogger }, { CurrentSnapshot }, { ExporterMetrics }, { ExpositionRenderer }, { readBuildInfo }] = await Promise.all([
   importDist<typeof HttpServer>("http/server.js"),
   importDist<typeof Log>("log.js"),
-  importDist<typeof Current>("metrics/current.js"),
-  importDist<typeof ExporterMetricsModule>("metrics/exporter-metrics.js"),
-  importDist<typeof Render>("metrics/render.js"),
+  importDist<typeof Current>("exposition/current.js"),
+  importDist<typeof ExporterMetricsModule>("exposition/exporter-metrics.js"),
+  importDist<typeof Render>("exposition/render.js"),
   importDist<typeof Version>("version.js"),
 ]);
 

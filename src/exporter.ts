@@ -1,12 +1,12 @@
-import type { AssociationSource } from "./associations/association.js";
-import { assumedRoleCredentialSet, defaultCredentialSet, type CallSettings, type CredentialSet } from "./associations/credentials.js";
-import { SsmAssociationSource } from "./associations/ssm-source.js";
-import type { Config, TargetConfig } from "./config.js";
+import type { AssociationSource } from "./domain/association.js";
+import { assumedRoleCredentialSet, defaultCredentialSet, type CallSettings, type CredentialSet } from "./aws/credentials.js";
+import { SsmAssociationSource } from "./aws/ssm-source.js";
+import type { Config, TargetConfig } from "./config/config.js";
 import { createApp, listen, type RunningServer } from "./http/server.js";
 import type { Logger } from "./log.js";
-import { CurrentSnapshot } from "./metrics/current.js";
-import { ExporterMetrics } from "./metrics/exporter-metrics.js";
-import { ExpositionRenderer } from "./metrics/render.js";
+import { CurrentSnapshot } from "./exposition/current.js";
+import { ExporterMetrics } from "./exposition/exporter-metrics.js";
+import { ExpositionRenderer } from "./exposition/render.js";
 import { Poller } from "./poller.js";
 import type { BuildInfo } from "./version.js";
 

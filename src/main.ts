@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError, parseCommandLine, type CommandLine, type TargetConfig } from "./config.js";
+import { ConfigError, parseCommandLine, type CommandLine, type TargetConfig } from "./config/config.js";
 import { startExporter, type RunningExporter } from "./exporter.js";
 import { createLogger } from "./log.js";
-import { resolveRegions } from "./region.js";
+import { resolveRegions } from "./aws/region.js";
 import { readBuildInfo } from "./version.js";
 
 const EXIT_BAD_CONFIG = 2;

@@ -1,8 +1,8 @@
 import pLimit from "p-limit";
-import type { AssociationSource, TargetKey } from "./associations/association.js";
-import { toAwsCallError } from "./associations/aws-error.js";
+import type { AssociationSource, TargetKey } from "./domain/association.js";
+import { toAwsCallError } from "./aws/aws-error.js";
 import type { Logger } from "./log.js";
-import type { Snapshot, TargetState } from "./snapshot.js";
+import type { Snapshot, TargetState } from "./domain/snapshot.js";
 
 export interface PollerOptions {
   /** One per account×region target. Their order is the order of the snapshot's targets. */

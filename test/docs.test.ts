@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ExporterMetrics } from "../src/metrics/exporter-metrics.js";
-import { ASSOCIATION_FAMILIES, COMMON_LABELS } from "../src/metrics/families.js";
+import { ExporterMetrics } from "../src/exposition/exporter-metrics.js";
+import { ASSOCIATION_FAMILIES, COMMON_LABELS } from "../src/exposition/families.js";
 
 const doc = readFileSync(new URL("../docs/metrics.md", import.meta.url), "utf8");
 

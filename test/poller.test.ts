@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AwsCallError, type Association, type AssociationSource, type TargetKey } from "../src/associations/association.js";
+import { AwsCallError, type Association, type AssociationSource, type TargetKey } from "../src/domain/association.js";
 import { Poller } from "../src/poller.js";
-import type { Snapshot } from "../src/snapshot.js";
+import type { Snapshot } from "../src/domain/snapshot.js";
 import { patchBaseline } from "./fixtures/associations.js";
 import { captureLogger, waitFor } from "./helpers.js";
 

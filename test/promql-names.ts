@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parser } from "@prometheus-io/lezer-promql";
-import { ExporterMetrics } from "../src/metrics/exporter-metrics.js";
-import { ASSOCIATION_FAMILIES } from "../src/metrics/families.js";
+import { ExporterMetrics } from "../src/exposition/exporter-metrics.js";
+import { ASSOCIATION_FAMILIES } from "../src/exposition/families.js";
 
 /**
  * PromQL extraction and analysis for the shipped Grafana dashboard (and alert rules), with the real PromQL
@@ -191,7 +191,7 @@ export function analyzePromql(expr: string): PromqlAnalysis {
   return { errors, selectors, aggregations };
 }
 
-/** The association metric names of the metric contract (src/metrics/families.ts). */
+/** The association metric names of the metric contract (src/exposition/families.ts). */
 export const ASSOCIATION_METRIC_NAMES: ReadonlySet<string> = new Set(ASSOCIATION_FAMILIES.map((f) => f.name));
 
 /**

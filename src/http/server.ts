@@ -3,10 +3,10 @@ import type { AddressInfo } from "node:net";
 import express, { type Request, type Response } from "express";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "../log.js";
-import type { CurrentSnapshot } from "../metrics/current.js";
-import type { ExporterMetrics } from "../metrics/exporter-metrics.js";
-import { EMPTY_EXPOSITION, gzipBody } from "../metrics/render.js";
-import { isReady, waitingTargets } from "../snapshot.js";
+import type { CurrentSnapshot } from "../exposition/current.js";
+import type { ExporterMetrics } from "../exposition/exporter-metrics.js";
+import { EMPTY_EXPOSITION, gzipBody } from "../exposition/render.js";
+import { isReady, waitingTargets } from "../domain/snapshot.js";
 import type { BuildInfo } from "../version.js";
 import { landingPage } from "./landing-page.js";
 

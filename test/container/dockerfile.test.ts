@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseCommandLine } from "../../src/config.js";
+import { parseCommandLine } from "../../src/config/config.js";
 import {
   checkBaseImages,
   checkContextCopies,

@@ -12,10 +12,10 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config-fields.js";
-import { parseTargets } from "../../src/config-file.js";
-import { parseCommandLine } from "../../src/config.js";
-import { parseDuration } from "../../src/duration.js";
+import { ConfigError } from "../../src/config/fields.js";
+import { parseTargets } from "../../src/config/file.js";
+import { parseCommandLine } from "../../src/config/config.js";
+import { parseDuration } from "../../src/config/duration.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const chartDir = join(repo, "helm", "ssm-association-exporter");

@@ -2,10 +2,10 @@ import { request } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp, listen, type RunningServer } from "../../src/http/server.js";
-import { CurrentSnapshot } from "../../src/metrics/current.js";
-import { ExporterMetrics } from "../../src/metrics/exporter-metrics.js";
-import { ExpositionRenderer } from "../../src/metrics/render.js";
-import type { Snapshot } from "../../src/snapshot.js";
+import { CurrentSnapshot } from "../../src/exposition/current.js";
+import { ExporterMetrics } from "../../src/exposition/exporter-metrics.js";
+import { ExpositionRenderer } from "../../src/exposition/render.js";
+import type { Snapshot } from "../../src/domain/snapshot.js";
 import { fixedSnapshot } from "../fixtures/associations.js";
 import { captureLogger } from "../helpers.js";
 

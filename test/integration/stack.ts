@@ -1,5 +1,5 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { parseCommandLine } from "../../src/config.js";
+import { parseCommandLine } from "../../src/config/config.js";
 import { startExporter, type RunningExporter } from "../../src/exporter.js";
 import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
 import { captureLogger } from "../helpers.js";

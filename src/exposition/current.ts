@@ -1,4 +1,4 @@
-import type { Snapshot } from "../snapshot.js";
+import type { Snapshot } from "../domain/snapshot.js";
 import type { Exposition } from "./render.js";
 
 export interface Served {

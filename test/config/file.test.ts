@@ -1,10 +1,10 @@
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadTargetsFile } from "../src/config-file.js";
-import { ConfigError, parseCommandLine } from "../src/config.js";
+import { loadTargetsFile } from "../../src/config/file.js";
+import { ConfigError, parseCommandLine } from "../../src/config/config.js";
 
-const dir = fileURLToPath(new URL("./fixtures/config/", import.meta.url));
+const dir = fileURLToPath(new URL("../fixtures/config/", import.meta.url));
 const fixture = (name: string) => `${dir}${name}`;
 
 function problemsOf(path: string): readonly string[] {

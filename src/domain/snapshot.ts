@@ -1,4 +1,4 @@
-import type { Association, AwsCallError, TargetKey } from "./associations/association.js";
+import type { Association, AwsCallError, TargetKey } from "./association.js";
 
 /** What the exporter knows about one polled account×region after a poll. */
 export interface TargetState {

@@ -1,4 +1,4 @@
-import type { Association } from "../associations/association.js";
+import type { Association } from "../domain/association.js";
 
 /**
  * THE metric contract for association data. Renaming a metric or a label here is a breaking change

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type OpenMetricsContentType } from "prom-client";
-import type { TargetKey } from "../associations/association.js";
-import type { Snapshot } from "../snapshot.js";
+import type { TargetKey } from "../domain/association.js";
+import type { Snapshot } from "../domain/snapshot.js";
 import type { BuildInfo } from "../version.js";
 
 /** A second registry holding the very same metric objects, rendering them as OpenMetrics. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseCommandLine, type Config } from "../src/config.js";
+import { ConfigError, parseCommandLine, type Config } from "../../src/config/config.js";
 
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
   const result = parseCommandLine(argv, env, "1.2.3");

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { crc32, crc32Combine } from "../../src/metrics/crc32.js";
+import { crc32, crc32Combine } from "../../src/exposition/crc32.js";
 
 /** zlib's own CRC-32, read from a gzip member's trailer: the oracle. */
 const zlibCrc = (data: Buffer) => gzipSync(data).readUInt32LE(gzipSync(data).length - 8);

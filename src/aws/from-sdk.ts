@@ -1,5 +1,5 @@
 import type { Association as SdkAssociation } from "@aws-sdk/client-ssm";
-import type { Association } from "./association.js";
+import type { Association } from "../domain/association.js";
 
 /** SDK Association (ListAssociations item) → our Association. Pure; tolerates every optional field missing. */
 export function fromSdkAssociation(item: SdkAssociation): Association {

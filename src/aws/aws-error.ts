@@ -1,4 +1,4 @@
-import { AwsCallError } from "./association.js";
+import { AwsCallError } from "../domain/association.js";
 
 interface SdkErrorShape {
   name?: unknown;

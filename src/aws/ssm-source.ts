@@ -1,7 +1,7 @@
 import { paginateListAssociations, SSMClient, type AssociationFilter as SdkFilter } from "@aws-sdk/client-ssm";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
-import type { AssociationFilter } from "../config.js";
-import { AwsCallError, type Association, type AssociationSource } from "./association.js";
+import type { AssociationFilter } from "../config/config.js";
+import { AwsCallError, type Association, type AssociationSource } from "../domain/association.js";
 import { apiCallRecorderPlugin, type ApiCallRecorder } from "./api-call-recorder.js";
 import { toAwsCallError } from "./aws-error.js";
 import { fromSdkAssociation } from "./from-sdk.js";

@@ -1,7 +1,7 @@
 import { promisify } from "node:util";
 import { constants, deflateRaw as deflateRawCallback, deflateRawSync } from "node:zlib";
-import type { Association } from "../associations/association.js";
-import type { Snapshot, TargetState } from "../snapshot.js";
+import type { Association } from "../domain/association.js";
+import type { Snapshot, TargetState } from "../domain/snapshot.js";
 import { crc32, crc32Combine } from "./crc32.js";
 import { ASSOCIATION_FAMILIES, COMMON_LABELS } from "./families.js";
 

@@ -1,10 +1,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
-import { loadTargetsFile } from "./config-file.js";
-import { ASSOCIATION_FILTER_KEYS, ConfigError, filterField, regionField, type AssociationFilter } from "./config-fields.js";
+import { loadTargetsFile } from "./file.js";
+import { ASSOCIATION_FILTER_KEYS, ConfigError, filterField, regionField, type AssociationFilter } from "./fields.js";
 import { formatDuration, parseDuration } from "./duration.js";
 
-export { ASSOCIATION_FILTER_KEYS, ConfigError, type AssociationFilter, type AssociationFilterKey } from "./config-fields.js";
+export { ASSOCIATION_FILTER_KEYS, ConfigError, type AssociationFilter, type AssociationFilterKey } from "./fields.js";
 
 /** The validated, frozen runtime configuration. Nothing downstream sees raw flags or env. */
 export interface Config {

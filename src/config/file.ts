@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import { z } from "zod";
-import { ConfigError, filterField, regionField } from "./config-fields.js";
+import { ConfigError, filterField, regionField } from "./fields.js";
 import type { TargetConfig } from "./config.js";
 
 const DEFAULT_SESSION_NAME = "ssm-association-exporter";

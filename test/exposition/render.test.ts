@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { gunzipSync, inflateRawSync } from "node:zlib";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { EMPTY_EXPOSITION, ExpositionRenderer, gzipBody, renderExposition } from "../../src/metrics/render.js";
-import type { Snapshot } from "../../src/snapshot.js";
+import { EMPTY_EXPOSITION, ExpositionRenderer, gzipBody, renderExposition } from "../../src/exposition/render.js";
+import type { Snapshot } from "../../src/domain/snapshot.js";
 
 const renderSnapshot = async (snapshot: Snapshot) => {
   const exposition = await new ExpositionRenderer().render(snapshot);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromSdkAssociation } from "../../src/associations/from-sdk.js";
+import { fromSdkAssociation } from "../../src/aws/from-sdk.js";
 
 describe("fromSdkAssociation", () => {
   it("maps every field, converting units", () => {

@@ -3,7 +3,15 @@ import type { RolePolicy } from "./assumed-roles.js";
 import { UnknownAssociationError } from "./errors.js";
 import { mulberry32 } from "./rng.js";
 import type { Simulator } from "./simulator.js";
-import { FAULT_KINDS, SIM_OPERATIONS, type SimOperation, type SimResponse, type SimScope } from "./types.js";
+import {
+  FAULT_KINDS,
+  SIM_OPERATIONS,
+  type FaultKind,
+  type FaultSpec,
+  type SimOperation,
+  type SimResponse,
+  type SimScope,
+} from "./types.js";
 
 /** Every control route lives under this prefix, out of the way of the AWS protocols on `POST /`. */
 export const CONTROL_PREFIX = "/_sim/";
@@ -43,6 +51,8 @@ const faultSchema = z.strictObject({
   operation: z.enum(SIM_OPERATIONS as [string, ...string[]]).optional(),
   region: z.string().min(1).optional(),
   accountId: z.string().regex(/^\d{12}$/).optional(),
+  skip: z.number().int().nonnegative().optional(),
+  delayMs: z.number().int().nonnegative().optional(),
 });
 const accessKeySchema = z.strictObject({ accessKeyId: z.string().min(1), accountId: z.string().regex(/^\d{12}$/) });
 const roleSchema = z.strictObject({ roleArn: z.string().min(1) });
@@ -126,12 +136,14 @@ function route(sim: Simulator, method: string, url: URL, body: string): SimRespo
     if (method === "GET") return json(200, sim.pendingFaults().map(jsonSafeFault));
     if (method === "POST") {
       const f = parse(faultSchema, body);
-      const spec = {
-        kind: f.kind as (typeof FAULT_KINDS)[number],
+      const spec: FaultSpec = {
+        kind: f.kind as FaultKind,
         count: f.count ?? Infinity,
         ...(f.operation !== undefined && { operation: f.operation as SimOperation }),
         ...(f.region !== undefined && { region: f.region }),
         ...(f.accountId !== undefined && { accountId: f.accountId }),
+        ...(f.skip !== undefined && { skip: f.skip }),
+        ...(f.delayMs !== undefined && { delayMs: f.delayMs }),
       };
       sim.injectFault(spec);
       return json(201, jsonSafeFault(spec));

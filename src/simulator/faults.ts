@@ -1,11 +1,15 @@
 import { SimAwsError } from "./errors.js";
 import {
+  DEFAULT_SLOW_DELAY_MS,
   FAULT_KINDS,
+  LIST_ONLY_FAULT_KINDS,
   SIM_OPERATIONS,
   type FaultKind,
   type FaultSpec,
   type SimOperation,
+  type SimOutcome,
   type SimResponse,
+  type TakenFault,
 } from "./types.js";
 
 /** Where a call landed, for matching faults. */
@@ -16,8 +20,9 @@ export interface CallSite {
 }
 
 /**
- * Pending injected faults, in injection order. A call consumes one unit of the first fault that
- * matches it; a fault whose count reaches zero is dropped.
+ * Pending injected faults, in injection order. A call consumes one unit of the first matching fault
+ * whose `skip` is used up; every matching fault still skipping counts the call off its `skip`. A
+ * fault whose count reaches zero is dropped.
  */
 export class FaultBook {
   private faults: FaultSpec[] = [];
@@ -32,6 +37,18 @@ export class FaultBook {
     if (spec.operation !== undefined && !SIM_OPERATIONS.includes(spec.operation)) {
       throw new RangeError(`unknown operation ${JSON.stringify(spec.operation)}; expected one of ${SIM_OPERATIONS.join(", ")}`);
     }
+    if (LIST_ONLY_FAULT_KINDS.includes(spec.kind) && spec.operation !== undefined && spec.operation !== "ListAssociations") {
+      throw new RangeError(`fault kind ${spec.kind} only applies to ListAssociations, not ${spec.operation}`);
+    }
+    if (spec.skip !== undefined && !(Number.isInteger(spec.skip) && spec.skip >= 0)) {
+      throw new RangeError(`fault skip must be a non-negative integer, got ${spec.skip}`);
+    }
+    if (spec.delayMs !== undefined) {
+      if (spec.kind !== "slow") throw new RangeError(`delayMs only applies to the "slow" fault kind, not ${spec.kind}`);
+      if (!(Number.isInteger(spec.delayMs) && spec.delayMs >= 0)) {
+        throw new RangeError(`fault delayMs must be a non-negative integer, got ${spec.delayMs}`);
+      }
+    }
     this.faults.push({ ...spec });
   }
 
@@ -39,44 +56,92 @@ export class FaultBook {
     this.faults = [];
   }
 
-  /** Consumes and returns the kind of the first matching fault, if any. */
-  take(site: CallSite): FaultKind | undefined {
-    const i = this.faults.findIndex(
-      (f) =>
-        (f.operation === undefined || f.operation === site.operation) &&
-        (f.region === undefined || f.region === site.region) &&
-        (f.accountId === undefined || f.accountId === site.accountId),
-    );
-    const fault = this.faults[i];
+  /** Consumes and returns the first matching fault that is done skipping, if any. */
+  take(site: CallSite): TakenFault | undefined {
+    const matching = this.faults.filter((f) => matches(f, site));
+    const fault = matching.find((f) => (f.skip ?? 0) === 0);
+    for (const f of matching) if (f.skip !== undefined && f.skip > 0) f.skip -= 1;
     if (fault === undefined) return undefined;
     fault.count -= 1;
-    if (fault.count <= 0) this.faults.splice(i, 1);
-    return fault.kind;
+    if (fault.count <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
+    return fault.kind === "slow" ? { kind: fault.kind, delayMs: fault.delayMs ?? DEFAULT_SLOW_DELAY_MS } : { kind: fault.kind };
   }
 
+  /** Pending faults with what is left of their `count` and `skip`. */
   list(): FaultSpec[] {
     return this.faults.map((f) => ({ ...f }));
   }
 }
 
-/** The AWS error a fault kind stands for; undefined for "http500", which is not an AWS error. */
+function matches(f: FaultSpec, site: CallSite): boolean {
+  const operation = f.operation ?? (LIST_ONLY_FAULT_KINDS.includes(f.kind) ? "ListAssociations" : undefined);
+  return (
+    (operation === undefined || operation === site.operation) &&
+    (f.region === undefined || f.region === site.region) &&
+    (f.accountId === undefined || f.accountId === site.accountId)
+  );
+}
+
+/**
+ * The AWS error a fault kind stands for, in the names of the call's service (SSM or STS);
+ * undefined for the kinds that are not an AWS error.
+ */
 export function faultError(kind: FaultKind, site: CallSite): SimAwsError | undefined {
+  const sts = site.operation !== "ListAssociations";
   switch (kind) {
     case "InternalServerError":
       return new SimAwsError("InternalServerError", 500, "An internal error occurred (simulated).");
     case "ThrottlingException":
       return new SimAwsError("ThrottlingException", 400, "Rate exceeded");
-    case "AccessDeniedException": {
-      const service = site.operation === "ListAssociations" ? "ssm" : "sts";
+    case "AccessDeniedException":
       return new SimAwsError(
         "AccessDeniedException",
         400,
-        `User: arn:aws:iam::${site.accountId}:user/simulated is not authorized to perform: ${service}:${site.operation} (simulated)`,
+        `User: arn:aws:iam::${site.accountId}:user/simulated is not authorized to perform: ${sts ? "sts" : "ssm"}:${site.operation} (simulated)`,
       );
-    }
-    case "http500":
+    case "InvalidNextToken":
+      return new SimAwsError("InvalidNextToken", 400, "The specified token isn't valid.");
+    case "ExpiredTokenException":
+      return sts
+        ? new SimAwsError("ExpiredToken", 400, "The security token included in the request is expired")
+        : new SimAwsError("ExpiredTokenException", 400, "The security token included in the request is expired");
+    case "UnrecognizedClientException":
+      return sts
+        ? new SimAwsError("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+        : new SimAwsError("UnrecognizedClientException", 400, "The security token included in the request is invalid.");
+    default:
       return undefined;
   }
+}
+
+/**
+ * What to do for a fault that replaces the answer without computing it: the connection kinds that
+ * send no response, and bare 5xx. Undefined for AWS errors and for the kinds that need the real answer.
+ */
+export function connectionOutcome(kind: FaultKind): SimOutcome | undefined {
+  switch (kind) {
+    case "hang":
+    case "blackhole":
+    case "rst":
+    case "fin":
+      return { type: kind };
+    case "http500":
+      return { type: "respond", response: bare500Response() };
+    case "http503":
+      return { type: "respond", response: bare503Response() };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The real answer as the fault delivers it, for "slow" (late) and "partialBody" (half of it);
+ * any other kind sends it unchanged.
+ */
+export function deliver(response: SimResponse, fault: TakenFault | undefined): SimOutcome {
+  if (fault?.kind === "slow") return { type: "respond", response, delayMs: fault.delayMs ?? DEFAULT_SLOW_DELAY_MS };
+  if (fault?.kind === "partialBody") return { type: "partialBody", response };
+  return { type: "respond", response };
 }
 
 /** Answer to a "http500" fault: what a proxy in front of the service might send, not JSON or XML. */
@@ -85,5 +150,14 @@ export function bare500Response(): SimResponse {
     status: 500,
     headers: { "content-type": "text/html" },
     body: "<html><body><h1>500 Internal Server Error</h1></body></html>\n",
+  };
+}
+
+/** Answer to a "http503" fault: a load balancer with no healthy backend, not JSON or XML. */
+export function bare503Response(): SimResponse {
+  return {
+    status: 503,
+    headers: { "content-type": "text/html" },
+    body: "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>\n",
   };
 }

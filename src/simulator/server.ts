@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { CONTROL_PREFIX, handleControlRequest, json } from "./control-routes.js";
 import { Simulator } from "./simulator.js";
-import { handleSsmRequest } from "./ssm-protocol.js";
+import { finishSsmRequest, prepareSsmRequest } from "./ssm-protocol.js";
 import { handleStsRequest } from "./sts-protocol.js";
-import type { SimResponse } from "./types.js";
+import type { SimOutcome, SimResponse } from "./types.js";
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -38,11 +38,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     ...(opts.credentialLifetimeSeconds !== undefined && { credentialLifetimeSeconds: opts.credentialLifetimeSeconds }),
     ...(opts.now !== undefined && { now: opts.now }),
   });
+  /** Answers held back by "slow" faults; close() drops them. */
+  const delayed = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
     handle(sim, req)
-      .then((response) => send(res, response))
+      .then((outcome) => perform(outcome, req, res, delayed))
       .catch((err: unknown) => send(res, json(500, { error: err instanceof Error ? err.message : String(err) })));
   });
+  // A black-holed request is never read to its end; node would answer 408 after requestTimeout
+  // (default 5 minutes). Here it stays open until the client gives up or the simulator closes.
+  server.requestTimeout = 0;
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -59,30 +64,45 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     sim,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of delayed) clearTimeout(timer);
+        delayed.clear();
         server.close((err) => (err ? reject(err) : resolve()));
-        // SDK clients keep connections alive; without this close() waits for them to time out.
+        // SDK clients keep connections alive, and hang/blackhole faults hold requests open; without
+        // this close() would wait for all of them.
         server.closeAllConnections();
       }),
   };
 }
 
-async function handle(sim: Simulator, req: IncomingMessage): Promise<SimResponse> {
+async function handle(sim: Simulator, req: IncomingMessage): Promise<SimOutcome> {
   const url = new URL(req.url ?? "/", "http://simulator.invalid");
   const method = req.method ?? "GET";
+  const isAws = !url.pathname.startsWith(CONTROL_PREFIX) && method === "POST";
+  if (isAws && !isSts(req)) {
+    // Headers first, so a "blackhole" fault can leave the body unread.
+    const prepared = prepareSsmRequest(sim, req.headers);
+    if (prepared.call?.fault?.kind === "blackhole") return { type: "blackhole" };
+    return finishSsmRequest(sim, prepared, await readBody(req));
+  }
   const body = await readBody(req);
-  if (url.pathname.startsWith(CONTROL_PREFIX)) return handleControlRequest(sim, method, url, body);
-  if (method !== "POST") {
-    return json(method === "GET" && url.pathname === "/" ? 200 : 404, {
+  // STS names its operation only in the body, so its "blackhole" comes after reading it.
+  if (isAws) return handleStsRequest(sim, { headers: req.headers, body });
+  if (url.pathname.startsWith(CONTROL_PREFIX)) return respond(handleControlRequest(sim, method, url, body));
+  return respond(
+    json(method === "GET" && url.pathname === "/" ? 200 : 404, {
       service: "ssm-association-simulator",
       protocols: ["AmazonSSM (AWS JSON 1.1): POST / with X-Amz-Target", "STS (query): POST / Action=GetCallerIdentity|AssumeRole"],
       control: `${CONTROL_PREFIX}...`,
-    });
-  }
-  const request = { headers: req.headers, body };
-  if (req.headers["x-amz-target"] === undefined && isForm(req.headers["content-type"])) {
-    return handleStsRequest(sim, request);
-  }
-  return handleSsmRequest(sim, request);
+    }),
+  );
+}
+
+function respond(response: SimResponse): SimOutcome {
+  return { type: "respond", response };
+}
+
+function isSts(req: IncomingMessage): boolean {
+  return req.headers["x-amz-target"] === undefined && isForm(req.headers["content-type"]);
 }
 
 function isForm(contentType: string | undefined): boolean {
@@ -99,6 +119,48 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(buf);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Carries out what the protocol layer decided, on the real connection. */
+function perform(outcome: SimOutcome, req: IncomingMessage, res: ServerResponse, delayed: Set<NodeJS.Timeout>): void {
+  const socket = req.socket;
+  switch (outcome.type) {
+    case "respond": {
+      const { response, delayMs } = outcome;
+      if (delayMs === undefined) return send(res, response);
+      // If the client gives up first, nobody is waiting for the answer any more.
+      const onClose = () => {
+        clearTimeout(timer);
+        delayed.delete(timer);
+      };
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
+        socket.off("close", onClose);
+        if (!socket.destroyed) send(res, response);
+      }, delayMs);
+      delayed.add(timer);
+      socket.once("close", onClose);
+      return;
+    }
+    case "partialBody": {
+      const body = Buffer.from(outcome.response.body, "utf8");
+      res.writeHead(outcome.response.status, { ...outcome.response.headers, "content-length": String(body.length) });
+      res.write(body.subarray(0, Math.floor(body.length / 2)), () => socket.end());
+      return;
+    }
+    case "hang":
+      return;
+    case "blackhole":
+      req.pause();
+      socket.pause();
+      return;
+    case "rst":
+      socket.resetAndDestroy();
+      return;
+    case "fin":
+      socket.end();
+      return;
+  }
 }
 
 function send(res: ServerResponse, response: SimResponse): void {

@@ -13,7 +13,7 @@ import { FaultBook, type CallSite } from "./faults.js";
 import type { ListView, StoredAssociation } from "./list-associations.js";
 import type { Rng } from "./rng.js";
 import { generateAssociations } from "./seed.js";
-import type { FaultKind, FaultSpec, SimOperation, SimScope, WireAssociation } from "./types.js";
+import type { FaultSpec, SimOperation, SimScope, TakenFault, WireAssociation } from "./types.js";
 
 export const DEFAULT_ACCOUNT_ID = "123456789012";
 
@@ -319,7 +319,7 @@ export class Simulator {
   }
 
   /** Counts the call, then consumes and returns a matching fault, if any. */
-  beginCall(site: CallSite): FaultKind | undefined {
+  beginCall(site: CallSite): TakenFault | undefined {
     const key = callKey(site.operation, site);
     const entry = this.calls.get(key) ?? { ...site, count: 0 };
     entry.count += 1;

@@ -1,19 +1,32 @@
 import { randomUUID } from "node:crypto";
 import { SimAwsError } from "./errors.js";
-import { bare500Response, faultError, type CallSite } from "./faults.js";
+import { fixedFaultBody, pageFaultBody } from "./fault-bodies.js";
+import { connectionOutcome, deliver, faultError, type CallSite } from "./faults.js";
 import { listPage, parseListInput } from "./list-associations.js";
+import { encodePageToken } from "./page-token.js";
 import { parseSigV4Authorization, sessionTokenOf } from "./sigv4.js";
 import type { Simulator } from "./simulator.js";
-import type { SimRequest, SimResponse } from "./types.js";
+import type { SimOutcome, SimRequest, SimResponse, TakenFault } from "./types.js";
 
 /** AWS JSON 1.1: `POST /` with `X-Amz-Target: AmazonSSM.<Operation>`. */
 export const SSM_TARGET_PREFIX = "AmazonSSM.";
 export const AMZ_JSON_1_1 = "application/x-amz-json-1.1";
 
-export function handleSsmRequest(sim: Simulator, req: SimRequest): SimResponse {
+/** An SSM request after its headers: who called and which fault (if any) it drew, or why it fails. */
+export interface SsmPrepared {
+  requestId: string;
+  call?: { site: CallSite; fault: TakenFault | undefined };
+  error?: SimAwsError;
+}
+
+/**
+ * The part of an SSM request that needs only its headers: auth, operation, caller, then counting
+ * the call and drawing a fault. Lets the HTTP layer black-hole a request without reading its body.
+ */
+export function prepareSsmRequest(sim: Simulator, headers: SimRequest["headers"]): SsmPrepared {
   const requestId = randomUUID();
   try {
-    const auth = parseSigV4Authorization(req.headers.authorization);
+    const auth = parseSigV4Authorization(headers.authorization);
     if (!auth.ok) {
       throw auth.reason === "missing"
         ? new SimAwsError("MissingAuthenticationTokenException", 400, "Missing Authentication Token")
@@ -23,7 +36,7 @@ export function handleSsmRequest(sim: Simulator, req: SimRequest): SimResponse {
             "Authorization header requires a SigV4 'Credential=AKID/date/region/service/aws4_request' parameter.",
           );
     }
-    const target = headerValue(req.headers["x-amz-target"]) ?? "";
+    const target = headerValue(headers["x-amz-target"]) ?? "";
     if (target !== `${SSM_TARGET_PREFIX}ListAssociations`) {
       throw new SimAwsError(
         "UnknownOperationException",
@@ -32,30 +45,64 @@ export function handleSsmRequest(sim: Simulator, req: SimRequest): SimResponse {
       );
     }
     const { accessKeyId, region } = auth.credential;
-    const resolution = sim.resolveCaller(accessKeyId, sessionTokenOf(req.headers));
+    const resolution = sim.resolveCaller(accessKeyId, sessionTokenOf(headers));
     if (!resolution.ok) {
       throw resolution.reason === "expired"
         ? new SimAwsError("ExpiredTokenException", 400, "The security token included in the request is expired")
         : new SimAwsError("UnrecognizedClientException", 400, "The security token included in the request is invalid.");
     }
     const site: CallSite = { operation: "ListAssociations", region, accountId: resolution.caller.accountId };
-    const fault = sim.beginCall(site);
-    if (fault !== undefined) {
-      const error = faultError(fault, site);
-      if (error === undefined) return bare500Response();
-      throw error;
-    }
-    const input = parseListInput(parseJsonBody(req.body));
-    sim.notifyBeforeList(site, input.nextToken === undefined);
-    const output = listPage(sim.listView(site), input);
-    return {
-      status: 200,
-      headers: { "content-type": AMZ_JSON_1_1, "x-amzn-requestid": requestId },
-      body: JSON.stringify(output),
-    };
+    return { requestId, call: { site, fault: sim.beginCall(site) } };
   } catch (err) {
-    return jsonError(asAwsError(err), requestId);
+    return { requestId, error: asAwsError(err) };
   }
+}
+
+/** The rest of an SSM request, once its body has been read. */
+export function finishSsmRequest(sim: Simulator, prepared: SsmPrepared, body: string): SimOutcome {
+  const { requestId, call } = prepared;
+  if (call === undefined) {
+    return respond(jsonError(prepared.error ?? new SimAwsError("InternalServerError", 500, "Simulator bug: no call"), requestId));
+  }
+  const { site, fault } = call;
+  try {
+    if (fault !== undefined) {
+      const error = faultError(fault.kind, site);
+      if (error !== undefined) throw error;
+      const replaced = connectionOutcome(fault.kind);
+      if (replaced !== undefined) return replaced;
+      const fixed = fixedFaultBody(fault.kind);
+      if (fixed !== undefined) return respond(page200(fixed.contentType, fixed.body, requestId));
+    }
+    const input = parseListInput(parseJsonBody(body));
+    sim.notifyBeforeList(site, input.nextToken === undefined);
+    const view = sim.listView(site);
+    const output = listPage(view, input);
+    const distorted =
+      fault === undefined
+        ? undefined
+        : pageFaultBody(fault.kind, output, {
+            requestToken: input.nextToken,
+            firstPageToken: encodePageToken({ scopeKey: view.scopeKey, epoch: view.epoch, afterSeq: -1 }),
+          });
+    return deliver(page200(AMZ_JSON_1_1, distorted ?? JSON.stringify(output), requestId), fault);
+  } catch (err) {
+    // "slow" and "partialBody" deliver whatever the right answer is, errors included.
+    return deliver(jsonError(asAwsError(err), requestId), fault);
+  }
+}
+
+/** One whole SSM request (headers and body at once). */
+export function handleSsmRequest(sim: Simulator, req: SimRequest): SimOutcome {
+  return finishSsmRequest(sim, prepareSsmRequest(sim, req.headers), req.body);
+}
+
+function page200(contentType: string, body: string, requestId: string): SimResponse {
+  return { status: 200, headers: { "content-type": contentType, "x-amzn-requestid": requestId }, body };
+}
+
+function respond(response: SimResponse): SimOutcome {
+  return { type: "respond", response };
 }
 
 export function jsonError(error: SimAwsError, requestId: string): SimResponse {

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { AssumeRoleParams, Caller } from "./assumed-roles.js";
 import { SimAwsError } from "./errors.js";
-import { bare500Response, faultError, type CallSite } from "./faults.js";
+import { connectionOutcome, deliver, faultError, type CallSite } from "./faults.js";
 import { parseSigV4Authorization, sessionTokenOf } from "./sigv4.js";
 import type { Simulator } from "./simulator.js";
-import type { SimOperation, SimRequest, SimResponse } from "./types.js";
+import type { SimOperation, SimOutcome, SimRequest, SimResponse, TakenFault } from "./types.js";
 
 /**
  * AWS query protocol: form-encoded `Action=GetCallerIdentity&Version=2011-06-15` or
@@ -14,8 +14,9 @@ export const STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 const ACTIONS: readonly SimOperation[] = ["GetCallerIdentity", "AssumeRole"];
 
-export function handleStsRequest(sim: Simulator, req: SimRequest): SimResponse {
+export function handleStsRequest(sim: Simulator, req: SimRequest): SimOutcome {
   const requestId = randomUUID();
+  let fault: TakenFault | undefined;
   try {
     const auth = parseSigV4Authorization(req.headers.authorization);
     if (!auth.ok) {
@@ -39,11 +40,12 @@ export function handleStsRequest(sim: Simulator, req: SimRequest): SimResponse {
     }
     const { caller } = resolution;
     const site: CallSite = { operation, region, accountId: caller.accountId };
-    const fault = sim.beginCall(site);
+    fault = sim.beginCall(site);
     if (fault !== undefined) {
-      const error = faultError(fault, site);
-      if (error === undefined) return bare500Response();
-      throw error;
+      const error = faultError(fault.kind, site);
+      if (error !== undefined) throw error;
+      const replaced = connectionOutcome(fault.kind);
+      if (replaced !== undefined) return replaced;
     }
     const result = operation === "AssumeRole" ? assumeRoleResult(sim, form, caller) : getCallerIdentityResult(caller);
     const body =
@@ -51,13 +53,14 @@ export function handleStsRequest(sim: Simulator, req: SimRequest): SimResponse {
       `<${operation}Result>${result}</${operation}Result>` +
       `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>` +
       `</${operation}Response>`;
-    return { status: 200, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body };
+    return deliver({ status: 200, headers: { "content-type": "text/xml", "x-amzn-requestid": requestId }, body }, fault);
   } catch (err) {
     const error =
       err instanceof SimAwsError
         ? err
         : new SimAwsError("InternalFailure", 500, `Simulator bug: ${err instanceof Error ? err.message : String(err)}`);
-    return xmlError(error, requestId);
+    // "slow" and "partialBody" deliver whatever the right answer is, errors included.
+    return deliver(xmlError(error, requestId), fault);
   }
 }
 

@@ -37,23 +37,73 @@ export type SimOperation = "ListAssociations" | "GetCallerIdentity" | "AssumeRol
 
 export const SIM_OPERATIONS: readonly SimOperation[] = ["ListAssociations", "GetCallerIdentity", "AssumeRole"];
 
-export type FaultKind = "InternalServerError" | "ThrottlingException" | "AccessDeniedException" | "http500";
-
-export const FAULT_KINDS: readonly FaultKind[] = [
+/** Faults that answer with an AWS error in the protocol's error shape (JSON 1.1 for SSM, XML for STS). */
+export const AWS_ERROR_FAULT_KINDS = [
   "InternalServerError",
   "ThrottlingException",
   "AccessDeniedException",
-  "http500",
-];
+  /** ListAssociations only. */
+  "InvalidNextToken",
+  /** STS: ExpiredToken 400. */
+  "ExpiredTokenException",
+  /** STS: InvalidClientTokenId 403. */
+  "UnrecognizedClientException",
+] as const;
+
+/** Faults of the connection or of the HTTP layer; they work for every operation. */
+export const TRANSPORT_FAULT_KINDS = ["http500", "http503", "slow", "hang", "blackhole", "rst", "fin", "partialBody"] as const;
+
+/** Faults of a 200 answer's body; ListAssociations only. */
+export const BODY_FAULT_KINDS = [
+  "truncatedJson",
+  "html200",
+  "empty200",
+  "emptyObject200",
+  "notJson",
+  "wrongTypes",
+  "nonNumericCounts",
+  "protoKeys",
+  "arrayCounts",
+  "missingOptionalFields",
+  "extraFields",
+  "sameNextToken",
+] as const;
+
+export type AwsErrorFaultKind = (typeof AWS_ERROR_FAULT_KINDS)[number];
+export type TransportFaultKind = (typeof TRANSPORT_FAULT_KINDS)[number];
+export type BodyFaultKind = (typeof BODY_FAULT_KINDS)[number];
+export type FaultKind = AwsErrorFaultKind | TransportFaultKind | BodyFaultKind;
+
+export const FAULT_KINDS: readonly FaultKind[] = [...AWS_ERROR_FAULT_KINDS, ...TRANSPORT_FAULT_KINDS, ...BODY_FAULT_KINDS];
+
+/** Kinds that only make sense for ListAssociations: they never match an STS call. */
+export const LIST_ONLY_FAULT_KINDS: readonly FaultKind[] = [...BODY_FAULT_KINDS, "InvalidNextToken"];
+
+/** Default delay of the "slow" kind. */
+export const DEFAULT_SLOW_DELAY_MS = 30_000;
 
 export interface FaultSpec {
-  /** "http500" = bare HTTP 500 with a non-JSON body (a proxy or load balancer failing, not AWS). */
+  /** What happens to a matching call; see the table in README.md. */
   kind: FaultKind;
   /** Number of calls to fail; Infinity = until cleared. */
   count: number;
   operation?: SimOperation;
   region?: string;
   accountId?: string;
+  /**
+   * Matching calls to let through before this fault applies (default 0), counted per fault from
+   * when it is injected, whatever else happens to those calls. With ListAssociations and
+   * `count: 1`, `skip: k - 1` hits page k of the next listing.
+   */
+  skip?: number;
+  /** "slow" only: milliseconds before the correct answer is sent (default 30 000). */
+  delayMs?: number;
+}
+
+/** The part of a FaultSpec that decides what happens to the call it hit. */
+export interface TakenFault {
+  kind: FaultKind;
+  delayMs?: number;
 }
 
 /** One account×region of simulated data. */
@@ -69,6 +119,24 @@ export interface SimResponse {
   headers: Record<string, string>;
   body: string;
 }
+
+/**
+ * What the HTTP layer does with a request: answer (maybe late), or misbehave on the connection.
+ * - respond: send `response` (after `delayMs`, if set)
+ * - partialBody: status and headers of `response` with the Content-Length of its whole body, then
+ *   the first half of the body, then close the connection (FIN)
+ * - hang: the request was read; never send a byte, keep the connection open
+ * - blackhole: stop reading the request (pause the socket), never send a byte
+ * - rst: reset the TCP connection (RST) without a response
+ * - fin: close the connection cleanly (FIN) without a response
+ */
+export type SimOutcome =
+  | { type: "respond"; response: SimResponse; delayMs?: number }
+  | { type: "partialBody"; response: SimResponse }
+  | { type: "hang" }
+  | { type: "blackhole" }
+  | { type: "rst" }
+  | { type: "fin" };
 
 /** What a protocol handler gets from the HTTP layer. */
 export interface SimRequest {

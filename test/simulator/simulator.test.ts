@@ -106,7 +106,7 @@ describe("Simulator state", () => {
     sim.injectFault({ kind: "ThrottlingException", count: 1 });
     sim.injectFault({ kind: "InternalServerError", count: 2, region: "us-east-1" });
 
-    const kinds = [1, 2, 3, 4].map(() => sim.beginCall(site));
+    const kinds = [1, 2, 3, 4].map(() => sim.beginCall(site)?.kind);
     const other = sim.beginCall({ ...site, operation: "GetCallerIdentity" });
 
     expect(kinds).toEqual(["ThrottlingException", "InternalServerError", "InternalServerError", undefined]);

@@ -82,6 +82,27 @@ describe("control API over HTTP", () => {
     client.destroy();
   });
 
+  it("injects the new kinds with skip and delayMs, and lists what is left of them", async () => {
+    await call("PUT", "/_sim/associations?region=me-south-1", [association(1)]);
+    expect(await call("POST", "/_sim/faults", { kind: "slow", count: 1, delayMs: 40, skip: 1, region: "me-south-1" })).toEqual({
+      status: 201,
+      json: { kind: "slow", count: 1, delayMs: 40, skip: 1, region: "me-south-1" },
+    });
+    expect(await call("POST", "/_sim/faults", { kind: "notJson", operation: "ListAssociations", skip: 2 })).toMatchObject({ status: 201 });
+    const client = ssmClient(server.url, "me-south-1");
+
+    await client.send(new ListAssociationsCommand({}));
+    expect((await call("GET", "/_sim/faults")).json).toEqual([
+      { kind: "slow", count: 1, delayMs: 40, skip: 0, region: "me-south-1" },
+      { kind: "notJson", count: "until-cleared", operation: "ListAssociations", skip: 1 },
+    ]);
+    const started = Date.now();
+    await client.send(new ListAssociationsCommand({}));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(35);
+    expect((await rejection(client.send(new ListAssociationsCommand({})))).name).toBe("SyntaxError");
+    client.destroy();
+  });
+
   it("reports and resets call counts", async () => {
     const client = ssmClient(server.url, "us-west-2");
     await client.send(new ListAssociationsCommand({}));
@@ -115,6 +136,9 @@ describe("control API over HTTP", () => {
     ["POST", "/_sim/generate?region=x", { count: -1 }, /count/],
     ["POST", "/_sim/faults", { kind: "Boom" }, /kind/],
     ["POST", "/_sim/faults", { kind: "http500", count: 0 }, /count/],
+    ["POST", "/_sim/faults", { kind: "http500", skip: -1 }, /skip/],
+    ["POST", "/_sim/faults", { kind: "http500", delayMs: 5 }, /delayMs only applies to the "slow"/],
+    ["POST", "/_sim/faults", { kind: "protoKeys", operation: "GetCallerIdentity" }, /only applies to ListAssociations/],
     ["POST", "/_sim/associations/abc/status?region=x", {}, /status/],
   ])("rejects %s %s with 400 and a message", async (method, path, body, message) => {
     const { status, json } = await call(method, path, body);

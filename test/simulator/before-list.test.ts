@@ -90,6 +90,17 @@ describe("onBeforeList", () => {
     expect([a, b]).toEqual([3, 2]);
   });
 
+  it("turns a throwing listener into a 500 InternalServerError", async () => {
+    const off = server.sim.onBeforeList(() => {
+      throw new Error("listener broke");
+    });
+    const err = await rejection(client.send(new ListAssociationsCommand({})));
+    off();
+    expect(err.name).toBe("InternalServerError");
+    expect(err.message).toMatch(/listener broke/);
+    expect(err.$metadata?.httpStatusCode).toBe(500);
+  });
+
   it("is not called for requests refused before a page (auth, fault, validation)", async () => {
     let calls = 0;
     const off = server.sim.onBeforeList(() => (calls += 1));

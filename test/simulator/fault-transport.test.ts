@@ -59,12 +59,15 @@ describe.each(["ListAssociations", "GetCallerIdentity"] as const)("transport fau
   it("rst: the client sees the connection reset (ECONNRESET)", async () => {
     const err = await failWith(operation, "rst");
     expect(err.code).toBe("ECONNRESET");
+    // @smithy/node-http-handler names connection errors "TimeoutError" too.
+    expect(err.name).toBe("TimeoutError");
     expect(err.message).toMatch(/ECONNRESET/);
   });
 
   it("fin: the client sees the connection closed before any response ('socket hang up')", async () => {
     const err = await failWith(operation, "fin");
     expect(err.code).toBe("ECONNRESET");
+    expect(err.name).toBe("TimeoutError");
     expect(err.message).toMatch(/socket hang up/);
   });
 

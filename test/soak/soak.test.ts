@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { runSoak } from "../../soak/soak.js";
+
+/**
+ * A shortened `npm run soak` (see soak/README.md): the built exporter (dist/, which `npm test` builds
+ * first) as a child process, 300 associations churned at every poll, 15 polls at --poll.interval=1s,
+ * two scraper threads. Every poll must be observed and every check must hold, heap included.
+ */
+describe("soak, shortened", () => {
+  it(
+    "runs 15 polls with churn and concurrent scrapes in all four variants without a single violation",
+    async () => {
+      const report = await runSoak({ associations: 300, polls: 15, scrapers: 2, pollInterval: "1s", deadlineSeconds: 50 });
+      expect(report.violations, report.summary).toEqual([]);
+      expect(report.ok, report.summary).toBe(true);
+      expect(report.pollsObserved, report.summary).toBe(15);
+      expect(report.exactChecksPassed, report.summary).toBeGreaterThanOrEqual(15);
+      expect(report.heapRatio, report.summary).toBeDefined();
+      expect(report.wallSeconds, report.summary).toBeLessThan(40);
+    },
+    60_000,
+  );
+});

@@ -1,6 +1,6 @@
 import type { Association as SdkAssociation } from "@aws-sdk/client-ssm";
 import type { Association } from "../src/domain/association.js";
-import type * as FromSdk from "../src/aws/from-sdk.js";
+import type * as Page from "../src/aws/list-associations-page.js";
 import type * as Seed from "../src/simulator/seed.js";
 import type { WireAssociation } from "../src/simulator/types.js";
 import type { Snapshot, TargetState } from "../src/domain/snapshot.js";
@@ -20,20 +20,23 @@ export function wireToSdk(wire: WireAssociation): SdkAssociation {
 /** `count` generated associations mapped to our Association type the way a poll would map them. */
 export async function benchAssociations(count: number): Promise<Association[]> {
   const { generateAssociations } = await importDist<typeof Seed>("simulator/seed.js");
-  const { fromSdkAssociation } = await importDist<typeof FromSdk>("aws/from-sdk.js");
-  return generateAssociations(count, { seed: BENCH_SEED, region: BENCH_REGION, now: FIXED_NOW_MS }).map((w) => fromSdkAssociation(wireToSdk(w)));
+  const { parseListAssociationsPage } = await importDist<typeof Page>("aws/list-associations-page.js");
+  const wire = generateAssociations(count, { seed: BENCH_SEED, region: BENCH_REGION, now: FIXED_NOW_MS });
+  return parseListAssociationsPage({ Associations: wire.map(wireToSdk) }).associations;
 }
 
 /** One successfully polled target holding `associations`, as the poller would publish it. */
 export function benchSnapshot(associations: readonly Association[]): Snapshot {
   const state: TargetState = {
-    target: { accountId: BENCH_ACCOUNT_ID, region: BENCH_REGION },
+    region: BENCH_REGION,
+    accountId: BENCH_ACCOUNT_ID,
     pending: false,
     associations: Object.freeze([...associations]),
     up: true,
     lastSuccessSeconds: FIXED_NOW_MS / 1000,
     pollDurationSeconds: 1.5,
     lastError: undefined,
+    staleDropped: false,
   };
   return Object.freeze({ takenAtSeconds: FIXED_NOW_MS / 1000, targets: Object.freeze([state]) });
 }

@@ -57,7 +57,7 @@ if (profiler) {
 
 const cpuBefore = process.cpuUsage();
 const wallBefore = performance.now();
-const exporter = await startExporter(config, { logger, build, targets: config.targets });
+const exporter = await startExporter(config, { logger, build });
 const snapshot = await exporter.poller.pollOnce();
 const firstCpu = process.cpuUsage(cpuBefore);
 const firstWallMs = performance.now() - wallBefore;

@@ -1,92 +1,98 @@
-import type { AssociationSource } from "./domain/association.js";
-import { assumedRoleCredentialSet, defaultCredentialSet, type CallSettings, type CredentialSet } from "./aws/credentials.js";
+import { assumedRoleCredentialSet, defaultCredentialSet, type CredentialSet } from "./aws/credentials.js";
+import type { CallSettings } from "./aws/client-options.js";
 import { SsmAssociationSource } from "./aws/ssm-source.js";
-import type { Config, TargetConfig } from "./config/config.js";
+import type { Config } from "./config/config.js";
+import type { AssociationSource } from "./domain/association.js";
+import { SelfMetrics } from "./exposition/self-metrics.js";
+import { ExpositionStore } from "./exposition/store.js";
 import { createApp, listen, type RunningServer } from "./http/server.js";
 import type { Logger } from "./log.js";
-import { CurrentSnapshot } from "./exposition/current.js";
-import { ExporterMetrics } from "./exposition/exporter-metrics.js";
-import { ExpositionRenderer } from "./exposition/render.js";
 import { Poller } from "./poller.js";
 import type { BuildInfo } from "./version.js";
 
 export interface RunningExporter {
   readonly server: RunningServer;
   readonly poller: Poller;
-  /** Stops polling (aborting in-flight polls) and the HTTP server, letting in-flight requests finish. */
+  readonly store: ExpositionStore;
+  /** Stops polling (aborting in-flight AWS requests) and the HTTP server, letting in-flight scrapes finish. */
   close(): Promise<void>;
 }
 
 export interface ExporterDeps {
   readonly logger: Logger;
   readonly build: BuildInfo;
-  /** config.targets with every region list resolved (the flags-only target may get its region from the SDK chain). */
-  readonly targets: readonly TargetConfig[];
   readonly defaultMetrics?: boolean;
 }
 
 /** One source per target×region; one credential set per target (the default chain's is shared). */
-function buildSources(config: Config, targets: readonly TargetConfig[], exporterMetrics: ExporterMetrics): SsmAssociationSource[] {
-  const settings: CallSettings = {
-    requestTimeoutMs: config.aws.requestTimeoutMs,
-    maxAttempts: config.aws.maxAttempts,
-    recordApiCall: (accountId, region, operation, outcome) => exporterMetrics.recordApiCall({ accountId, region }, operation, outcome),
-  };
-  let defaultSet: CredentialSet | undefined;
-  return targets.flatMap((target) => {
+function buildSources(config: Config, selfMetrics: SelfMetrics): SsmAssociationSource[] {
+  const settings: CallSettings = { requestTimeoutMs: config.aws.requestTimeoutMs, maxAttempts: config.aws.maxAttempts };
+  const defaultSets = new Map<string, CredentialSet>();
+  return config.targets.flatMap((target) => {
     const stsRegion = target.regions[0];
     if (stsRegion === undefined) throw new Error("a target without regions reached startExporter");
-    const credentials = target.roleArn
-      ? assumedRoleCredentialSet({ roleArn: target.roleArn, externalId: target.externalId, sessionName: target.sessionName }, stsRegion, settings)
-      : (defaultSet ??= defaultCredentialSet(stsRegion, settings));
-    return target.regions.map((region) => {
-      let knownAccount = credentials.knownAccountId ?? "";
-      return new SsmAssociationSource({
-        region,
-        filters: target.filters,
-        requestTimeoutMs: config.aws.requestTimeoutMs,
-        maxAttempts: config.aws.maxAttempts,
-        credentials: credentials.credentials,
-        knownAccountId: credentials.knownAccountId,
-        accountId: async () => (knownAccount = await credentials.accountId()),
-        recordApiCall: (operation, outcome) => settings.recordApiCall(knownAccount, region, operation, outcome),
-      });
-    });
+    // Calls are recorded under the credential set's account and the region they went to; while the
+    // account is unknown (before GetCallerIdentity answers) they are held under the credential set.
+    const heldUnder = {};
+    const record = (region: string) => (operation: string, outcome: string) =>
+      selfMetrics.recordApiCall({ accountId: credentials.identity.knownAccountId, region }, operation, outcome, heldUnder);
+    let credentials: CredentialSet;
+    if (target.roleArn) {
+      credentials = assumedRoleCredentialSet({ roleArn: target.roleArn, externalId: target.externalId, sessionName: target.sessionName }, stsRegion, settings, record(stsRegion));
+    } else {
+      const key = target.accountId ?? "";
+      credentials =
+        defaultSets.get(key) ??
+        defaultCredentialSet(stsRegion, settings, record(stsRegion), { accountId: target.accountId, onKnown: (accountId) => selfMetrics.identify(heldUnder, accountId) });
+      defaultSets.set(key, credentials);
+    }
+    return target.regions.map(
+      (region) =>
+        new SsmAssociationSource({
+          region,
+          filters: target.filters,
+          settings,
+          credentials: credentials.credentials,
+          identity: credentials.identity,
+          recordApiCall: record(region),
+        }),
+    );
   });
 }
 
-/** Builds sources → poller → snapshot → server and starts them: the server first, so a bad address starts nothing. */
+/** Builds sources → poller → store → server and starts them: the server first, so a bad address starts nothing. */
 export async function startExporter(config: Config, deps: ExporterDeps): Promise<RunningExporter> {
   const { logger, build } = deps;
-  const exporterMetrics = new ExporterMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true });
-  const current = new CurrentSnapshot();
-  const renderer = new ExpositionRenderer();
-  const sources = buildSources(config, deps.targets, exporterMetrics);
+  const selfMetrics = new SelfMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true });
+  const store = new ExpositionStore(selfMetrics);
+  const sources = buildSources(config, selfMetrics);
 
   const poller = new Poller({
     sources: sources satisfies readonly AssociationSource[],
     intervalMs: config.poll.intervalMs,
+    timeoutMs: config.poll.timeoutMs,
+    maxStalenessMs: config.poll.maxStalenessMs,
     concurrency: config.poll.concurrency,
     logger,
-    onSkippedPoll: (target) => exporterMetrics.recordSkippedPoll(target),
+    onSkippedPoll: (state) => selfMetrics.recordSkippedPoll(state),
+    onPollFinished: (state) => selfMetrics.recordPoll(state),
     publish: async (snapshot) => {
-      const exposition = await renderer.render(snapshot);
-      // Both swaps happen in one synchronous step: a scrape sees the old snapshot or the new one, never a mix.
-      current.set(snapshot, exposition);
-      exporterMetrics.publish(snapshot);
-      logger.debug({ series: exposition.seriesCount, bytes: exposition.textLength, deflate_bytes: exposition.deflateLength }, "snapshot published");
+      await store.publish(snapshot);
+      logger.debug({ series: store.seriesCount() }, "snapshot published");
     },
   });
 
-  const app = createApp({ telemetryPath: config.web.telemetryPath, current, exporterMetrics, build, logger });
+  const app = createApp({ telemetryPath: config.web.telemetryPath, store, build, logger });
   const server = await listen(app, config.web.listenHost, config.web.listenPort);
   poller.start();
   logger.info(
     {
       url: `${server.url}${config.web.telemetryPath}`,
-      targets: deps.targets.map((t) => ({ role_arn: t.roleArn ?? null, regions: t.regions })),
-      regions: [...new Set(deps.targets.flatMap((t) => t.regions))],
+      targets: config.targets.map((t) => ({ role_arn: t.roleArn ?? null, account_id: t.accountId ?? null, regions: t.regions })),
+      regions: [...new Set(config.targets.flatMap((t) => t.regions))],
       poll_interval_ms: config.poll.intervalMs,
+      poll_timeout_ms: config.poll.timeoutMs,
+      poll_max_staleness_ms: config.poll.maxStalenessMs,
       poll_concurrency: config.poll.concurrency,
       version: build.version,
     },
@@ -96,6 +102,7 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
   return {
     server,
     poller,
+    store,
     close: async () => {
       await Promise.all([poller.stop(), server.close()]);
       for (const source of sources) source.destroy();

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError, parseCommandLine, type CommandLine, type TargetConfig } from "./config/config.js";
+import { sdkDefaultRegion } from "./aws/region.js";
+import { ConfigError, parseCommandLine, type CommandLine } from "./config/config.js";
 import { startExporter, type RunningExporter } from "./exporter.js";
 import { createLogger } from "./log.js";
-import { resolveRegions } from "./aws/region.js";
 import { readBuildInfo } from "./version.js";
 
 const EXIT_BAD_CONFIG = 2;
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const build = readBuildInfo();
   let commandLine: CommandLine;
   try {
-    commandLine = parseCommandLine(process.argv.slice(2), process.env, build.version);
+    commandLine = parseCommandLine(process.argv.slice(2), process.env, build.version, await sdkDefaultRegion());
   } catch (err) {
     if (err instanceof ConfigError) fail(err.problems, EXIT_BAD_CONFIG);
     throw err;
@@ -31,17 +31,11 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = commandLine;
-  const targets: TargetConfig[] = [];
-  for (const target of config.targets) {
-    const regions = await resolveRegions(target.regions);
-    if (!regions) fail(["no AWS region: set --aws.region, SSM_EXPORTER_AWS_REGION or AWS_REGION"], EXIT_BAD_CONFIG);
-    targets.push({ ...target, regions });
-  }
 
   const logger = createLogger(config.log.level);
   let exporter: RunningExporter;
   try {
-    exporter = await startExporter(config, { logger, build, targets });
+    exporter = await startExporter(config, { logger, build });
   } catch (err) {
     const code = (err as { code?: string }).code;
     fail([`cannot listen on ${config.web.listenHost ?? ""}:${config.web.listenPort}: ${code ?? String(err)}`], 1);
@@ -70,6 +64,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
+  // Node's default for SIGHUP is to die silently. Configuration is read once at start, so a reload
+  // request is answered in the log and otherwise ignored: restart the process (or roll the pod) instead.
+  process.on("SIGHUP", () => logger.warn({ signal: "SIGHUP" }, "SIGHUP ignored: configuration is read only at start; restart the exporter to apply changes"));
 }
 
 main().catch((err: unknown) => {

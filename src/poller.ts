@@ -1,35 +1,51 @@
 import pLimit from "p-limit";
-import type { AssociationSource, TargetKey } from "./domain/association.js";
-import { toAwsCallError } from "./aws/aws-error.js";
+import { AwsCallError, POLL_TIMEOUT, PollAborted, type AssociationSource } from "./domain/association.js";
+import { describeTarget, type Snapshot, type TargetState } from "./domain/snapshot.js";
+import { formatDuration } from "./config/duration.js";
 import type { Logger } from "./log.js";
-import type { Snapshot, TargetState } from "./domain/snapshot.js";
+import { settleBy } from "./settle-by.js";
 
 export interface PollerOptions {
   /** One per account×region target. Their order is the order of the snapshot's targets. */
   readonly sources: readonly AssociationSource[];
   readonly intervalMs: number;
+  /** Deadline of one target's whole poll (account id, every page, every retry). */
+  readonly timeoutMs: number;
+  /** A failing target's associations are dropped once its last success is older than this; 0 = kept forever. */
+  readonly maxStalenessMs: number;
   /** How many targets are polled at once. */
   readonly concurrency: number;
   readonly logger: Logger;
   /** Renders and swaps in a complete snapshot. Calls are serialised, oldest first. */
   readonly publish: (snapshot: Snapshot) => Promise<void>;
-  readonly onSkippedPoll?: (target: TargetKey) => void;
+  /** Called with the target's state when a tick finds its previous poll still running. */
+  readonly onSkippedPoll?: (state: TargetState) => void;
+  /** Called with the new state of a target when one of its polls has finished. */
+  readonly onPollFinished?: (state: TargetState) => void;
   readonly now?: () => number;
 }
 
 /**
- * Polls every target on an interval, apart from scrapes, at most `concurrency` at a time. Each target's
- * polls never overlap: a tick that finds its previous poll still running (or still queued) skips it and
- * logs. When a target's poll finishes, a complete new Snapshot (that target's new state, every other
- * target's latest) is published, so a slow or failing target never delays the others. A target whose
- * poll fails keeps its previous associations and is marked down.
+ * A tick arriving this close to the deadline of the target's running poll waits for that poll
+ * (which ends by its deadline at the latest) instead of skipping: with --poll.timeout equal to the
+ * interval, a timed-out poll and the next tick fall due together.
+ */
+const DEADLINE_SLACK_MS = 1_000;
+
+/**
+ * Polls every target on an interval, apart from scrapes, at most `concurrency` at a time. AWS-agnostic:
+ * sources reject with AwsCallError. Each target's polls never overlap: a tick that finds its previous
+ * poll still running skips it and logs. Every poll has a deadline that holds even if a source ignores
+ * its signal, so a hung target gives its concurrency slot back by then and never starves the others.
+ * When a target's poll finishes, a complete new Snapshot (that target's new state, every other target's
+ * latest) is published. A failed poll keeps the target's previous associations and marks it down.
  */
 export class Poller {
   private timer: NodeJS.Timeout | undefined;
-  private readonly abort = new AbortController();
+  private readonly shutdown = new AbortController();
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly states: TargetState[];
-  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly inFlight = new Map<number, { done: Promise<void>; deadline: number }>();
   private publishing: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
@@ -37,13 +53,15 @@ export class Poller {
     this.now = options.now ?? Date.now;
     this.limit = pLimit(options.concurrency);
     this.states = options.sources.map((source) => ({
-      target: { accountId: source.knownAccountId ?? "", region: source.region },
+      region: source.region,
+      accountId: source.knownAccountId,
       pending: true,
       associations: [],
       up: false,
       lastSuccessSeconds: undefined,
       pollDurationSeconds: 0,
       lastError: undefined,
+      staleDropped: false,
     }));
   }
 
@@ -54,13 +72,12 @@ export class Poller {
     this.timer = setInterval(() => this.tick(), this.options.intervalMs);
   }
 
-  /** Stops the timer and aborts in-flight polls; resolves when they and their publishing have settled. */
+  /** Stops the timer and aborts in-flight polls and their AWS requests; resolves once their publishing settled. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    // Queued polls still run, but see the aborted signal and return at once.
-    this.abort.abort();
-    await Promise.allSettled([...this.inFlight.values()]);
+    this.shutdown.abort(new PollAborted("Shutdown", "the exporter is shutting down"));
+    await Promise.allSettled([...this.inFlight.values()].map((p) => p.done));
     await this.publishing;
   }
 
@@ -71,31 +88,39 @@ export class Poller {
 
   /** Polls every target now (joining polls already running) and resolves once all are published. */
   async pollOnce(): Promise<Snapshot> {
-    await Promise.all(this.options.sources.map((_, i) => this.inFlight.get(i) ?? this.startTarget(i)));
+    await Promise.all(this.options.sources.map((_, i) => this.inFlight.get(i)?.done ?? this.startTarget(i)));
     await this.publishing;
     return this.snapshot();
   }
 
   private tick(): void {
     this.options.sources.forEach((_, i) => {
-      if (!this.inFlight.has(i)) {
+      const running = this.inFlight.get(i);
+      if (!running) {
         void this.startTarget(i);
         return;
       }
-      const { target } = this.states[i] as TargetState;
+      if (running.deadline - this.now() <= DEADLINE_SLACK_MS) {
+        void running.done.then(() => (this.shutdown.signal.aborted || this.inFlight.has(i) ? undefined : this.startTarget(i)));
+        return;
+      }
+      const state = this.states[i] as TargetState;
       this.options.logger.warn(
-        { account_id: target.accountId, region: target.region, interval_ms: this.options.intervalMs },
+        { account_id: state.accountId, region: state.region, interval_ms: this.options.intervalMs },
         "poll skipped: the previous poll of this target is still running",
       );
-      this.options.onSkippedPoll?.(target);
+      this.options.onSkippedPoll?.(state);
     });
   }
 
   private startTarget(index: number): Promise<void> {
-    const run = this.limit(() => this.pollSource(index))
+    // The deadline counts from the tick: a poll that waits for a concurrency slot spends its own time.
+    const deadline = this.now() + this.options.timeoutMs;
+    const done = this.limit(() => this.pollSource(index, deadline))
       .then((state) => {
-        if (this.abort.signal.aborted) return;
+        if (this.shutdown.signal.aborted) return;
         this.states[index] = state;
+        this.options.onPollFinished?.(state);
         const snapshot = this.snapshot();
         this.publishing = this.publishing
           .then(() => this.options.publish(snapshot))
@@ -103,51 +128,97 @@ export class Poller {
         return this.publishing;
       })
       .finally(() => this.inFlight.delete(index));
-    this.inFlight.set(index, run);
-    return run;
+    this.inFlight.set(index, { done, deadline });
+    return done;
   }
 
-  private async pollSource(index: number): Promise<TargetState> {
+  private async pollSource(index: number, deadline: number): Promise<TargetState> {
     const source = this.options.sources[index] as AssociationSource;
     const before = this.states[index] as TargetState;
-    if (this.abort.signal.aborted) return before;
+    if (this.shutdown.signal.aborted) return before;
     const started = performance.now();
-    let target: TargetKey = before.target;
+    // One signal per poll: aborted by its deadline or by shutdown, and handed to every AWS call.
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(new PollAborted(POLL_TIMEOUT, `the poll did not finish within --poll.timeout (${formatDuration(this.options.timeoutMs)})`)),
+      Math.max(0, deadline - this.now()),
+    );
+    const onShutdown = () => abort.abort(this.shutdown.signal.reason);
+    this.shutdown.signal.addEventListener("abort", onShutdown, { once: true });
+    let accountId = before.accountId ?? source.knownAccountId;
+    let operation = source.operations.accountId;
     try {
-      const accountId = await source.accountId();
-      target = { accountId, region: source.region };
-      const associations = Object.freeze(await source.listAssociations(this.abort.signal));
+      // settleBy: the deadline holds even if a source does not honour the signal.
+      accountId = await settleBy(source.accountId(abort.signal), abort.signal);
+      operation = source.operations.listAssociations;
+      const associations = Object.freeze(await settleBy(source.listAssociations(abort.signal), abort.signal));
       const durationMs = performance.now() - started;
       this.options.logger.debug(
         { account_id: accountId, region: source.region, associations: associations.length, duration_ms: Math.round(durationMs) },
         "poll succeeded",
       );
-      return { target, pending: false, associations, up: true, lastSuccessSeconds: this.now() / 1000, pollDurationSeconds: durationMs / 1000, lastError: undefined };
+      return {
+        region: source.region,
+        accountId,
+        pending: false,
+        associations,
+        up: true,
+        lastSuccessSeconds: this.now() / 1000,
+        pollDurationSeconds: durationMs / 1000,
+        lastError: undefined,
+        staleDropped: false,
+      };
     } catch (err) {
-      const error = toAwsCallError(err, "ListAssociations", source.region);
+      const error = asPollError(err, operation, source.region);
       const durationMs = performance.now() - started;
-      if (!this.abort.signal.aborted) {
+      const stale = this.isStale(before);
+      if (!this.shutdown.signal.aborted) {
         this.options.logger.warn(
           {
-            account_id: target.accountId,
+            account_id: accountId,
             region: source.region,
             operation: error.operation,
             aws_error: error.code,
+            ...(error.field === undefined ? {} : { field: error.field }),
             duration_ms: Math.round(durationMs),
-            kept_associations: before.associations.length,
+            kept_associations: stale ? 0 : before.associations.length,
           },
           `poll failed: ${error.operation} ${error.code}: ${error.message}`,
         );
+        if (stale && !before.staleDropped && before.associations.length > 0) {
+          this.options.logger.warn(
+            { account_id: accountId, region: source.region, dropped_associations: before.associations.length, max_staleness_ms: this.options.maxStalenessMs },
+            `dropping the last good data of ${describeTarget({ accountId, region: source.region })}: no successful poll for longer than --poll.max-staleness`,
+          );
+        }
       }
       return {
-        target,
+        region: source.region,
+        accountId,
         pending: false,
-        associations: before.associations,
+        associations: stale ? [] : before.associations,
         up: false,
         lastSuccessSeconds: before.lastSuccessSeconds,
         pollDurationSeconds: durationMs / 1000,
         lastError: error,
+        staleDropped: stale,
       };
+    } finally {
+      clearTimeout(timer);
+      this.shutdown.signal.removeEventListener("abort", onShutdown);
     }
   }
+
+  /** Whether a target that fails now has gone without a successful poll for longer than --poll.max-staleness. */
+  private isStale(state: TargetState): boolean {
+    if (this.options.maxStalenessMs <= 0 || state.lastSuccessSeconds === undefined) return false;
+    return this.now() - state.lastSuccessSeconds * 1000 > this.options.maxStalenessMs;
+  }
+}
+
+/** Sources reject with AwsCallError; a deadline or shutdown that overtook the source becomes one too. */
+function asPollError(err: unknown, operation: string, region: string): AwsCallError {
+  if (err instanceof AwsCallError) return err;
+  if (err instanceof PollAborted) return new AwsCallError(operation, err.code, region, err.message);
+  return new AwsCallError(operation, "InternalError", region, err instanceof Error ? err.message : String(err));
 }

@@ -1,30 +1,38 @@
 import { describe, expect, it } from "vitest";
-import { AwsCallError, type Association, type AssociationSource, type TargetKey } from "../src/domain/association.js";
-import { Poller } from "../src/poller.js";
-import type { Snapshot } from "../src/domain/snapshot.js";
+import { AwsCallError, type Association, type AssociationSource } from "../src/domain/association.js";
+import type { Snapshot, TargetState } from "../src/domain/snapshot.js";
+import { Poller, type PollerOptions } from "../src/poller.js";
 import { patchBaseline } from "./fixtures/associations.js";
 import { captureLogger, waitFor } from "./helpers.js";
 
 /** A plain-object source whose next answers the test scripts. */
 class FakeSource implements AssociationSource {
-  answers: (() => Promise<Association[]>)[] = [];
+  answers: ((signal: AbortSignal) => Promise<Association[]>)[] = [];
   calls = 0;
   running = 0;
+  signals: AbortSignal[] = [];
+  readonly knownAccountId: string | undefined = undefined;
+  readonly operations = { accountId: "GetCallerIdentity", listAssociations: "ListAssociations" };
+  accountAnswer: () => Promise<string> = () => Promise.resolve("111122223333");
   constructor(readonly region: string) {}
   accountId(): Promise<string> {
-    return Promise.resolve("111122223333");
+    return this.accountAnswer();
   }
-  async listAssociations(): Promise<Association[]> {
+  async listAssociations(signal: AbortSignal): Promise<Association[]> {
     this.calls++;
     this.running++;
+    this.signals.push(signal);
     try {
       const next = this.answers.shift();
-      return await (next ? next() : Promise.resolve([]));
+      return await (next ? next(signal) : Promise.resolve([]));
     } finally {
       this.running--;
     }
   }
 }
+
+/** A call that never answers and ignores its signal: the worst a source can do. */
+const never = () => new Promise<Association[]>(() => undefined);
 
 const throttled = () => Promise.reject(new AwsCallError("ListAssociations", "ThrottlingException", "eu-west-1", "Rate exceeded", 400));
 
@@ -35,13 +43,15 @@ function gate(): { promise: Promise<Association[]>; open: (value?: Association[]
   return { promise, open };
 }
 
-function setup(sources: FakeSource[], concurrency = 5) {
+function setup(sources: FakeSource[], concurrency = 5, options: Partial<PollerOptions> = {}) {
   const { logger, lines } = captureLogger();
   const published: Snapshot[] = [];
-  const skipped: TargetKey[] = [];
+  const skipped: TargetState[] = [];
   const poller = new Poller({
     sources,
     intervalMs: 60_000,
+    timeoutMs: 60_000,
+    maxStalenessMs: 0,
     concurrency,
     logger,
     publish: async (s) => {
@@ -49,6 +59,7 @@ function setup(sources: FakeSource[], concurrency = 5) {
     },
     onSkippedPoll: (t) => skipped.push(t),
     now: () => 1_000_000,
+    ...options,
   });
   const tick = () => (poller as unknown as { tick(): void }).tick();
   return { poller, lines, published, skipped, tick };
@@ -62,9 +73,9 @@ describe("Poller", () => {
     const { poller, published } = setup([a, b]);
     const snapshot = await poller.pollOnce();
     expect(published.at(-1)).toEqual(snapshot);
-    expect(snapshot.targets.map((t) => [t.target, t.pending, t.associations.length, t.up, t.lastSuccessSeconds])).toEqual([
-      [{ accountId: "111122223333", region: "us-east-1" }, false, 1, true, 1000],
-      [{ accountId: "111122223333", region: "eu-west-1" }, false, 0, true, 1000],
+    expect(snapshot.targets.map((t) => [t.accountId, t.region, t.pending, t.associations.length, t.up, t.lastSuccessSeconds])).toEqual([
+      ["111122223333", "us-east-1", false, 1, true, 1000],
+      ["111122223333", "eu-west-1", false, 0, true, 1000],
     ]);
   });
 
@@ -113,7 +124,7 @@ describe("Poller", () => {
     tick();
     await waitFor(() => fast.calls === 2, 2_000, "fast polled again");
     expect(slow.calls).toBe(1);
-    expect(skipped).toEqual([{ accountId: "", region: "us-east-1" }]);
+    expect(skipped.map((t) => [t.region, t.accountId])).toEqual([["us-east-1", undefined]]);
     expect(lines.filter((l) => l.msg === "poll skipped: the previous poll of this target is still running")).toEqual([
       expect.objectContaining({ level: "warn", region: "us-east-1" }),
     ]);
@@ -130,7 +141,7 @@ describe("Poller", () => {
     const { poller, published } = setup([hanging, healthy]);
     const done = poller.pollOnce();
     const snapshot = await waitFor(() => published.at(-1), 2_000, "a published snapshot");
-    expect(snapshot.targets.map((t) => [t.target.region, t.pending, t.associations.length])).toEqual([
+    expect(snapshot.targets.map((t) => [t.region, t.pending, t.associations.length])).toEqual([
       ["us-east-1", true, 0],
       ["eu-west-1", false, 1],
     ]);
@@ -174,5 +185,105 @@ describe("Poller.stop", () => {
     await stopped;
     await polling;
     expect(sources.map((s) => s.calls)).toEqual([1, 0, 0]);
+  });
+});
+
+describe("Poller deadlines", () => {
+  it("ends a poll that never answers at --poll.timeout: up 0, PollTimeout naming the call, last good data kept", async () => {
+    const hung = new FakeSource("us-east-1");
+    hung.answers.push(() => Promise.resolve([patchBaseline]), never);
+    const { poller, lines } = setup([hung], 1, { timeoutMs: 150 });
+    await poller.pollOnce();
+    const started = performance.now();
+    const state = (await poller.pollOnce()).targets[0];
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(state).toMatchObject({ up: false, associations: [patchBaseline], lastError: { code: "PollTimeout", operation: "ListAssociations" } });
+    expect(hung.signals.at(-1)?.aborted).toBe(true);
+    expect(lines.filter((l) => String(l.msg).startsWith("poll failed"))).toEqual([
+      expect.objectContaining({ region: "us-east-1", operation: "ListAssociations", aws_error: "PollTimeout" }),
+    ]);
+  });
+
+  it("names the account-id call when that is what hangs", async () => {
+    const hung = new FakeSource("us-east-1");
+    hung.accountAnswer = () => new Promise<string>(() => undefined);
+    const { poller } = setup([hung], 1, { timeoutMs: 100 });
+    const state = (await poller.pollOnce()).targets[0];
+    expect(state).toMatchObject({ up: false, accountId: undefined, lastError: { code: "PollTimeout", operation: "GetCallerIdentity" } });
+    expect(hung.calls).toBe(0);
+  });
+
+  it("gives a hung target's concurrency slot back at its deadline, so the others are polled on time", async () => {
+    const hung = new FakeSource("us-east-1");
+    const healthy = new FakeSource("eu-west-1");
+    hung.answers.push(never);
+    healthy.answers.push(() => Promise.resolve([patchBaseline]));
+    const { poller, published } = setup([hung, healthy], 1, { timeoutMs: 200 });
+    const started = performance.now();
+    const snapshot = await poller.pollOnce();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(snapshot.targets.map((t) => [t.region, t.up])).toEqual([
+      ["us-east-1", false],
+      ["eu-west-1", true],
+    ]);
+    expect(published).toHaveLength(2);
+  });
+
+  it("a tick due at the running poll's deadline waits for it instead of skipping (--poll.timeout = --poll.interval)", async () => {
+    const hung = new FakeSource("us-east-1");
+    hung.answers.push(never);
+    let now = 1_000_000;
+    const { poller, skipped, tick } = setup([hung], 1, { timeoutMs: 300, intervalMs: 300, now: () => now });
+    const first = poller.pollOnce();
+    await waitFor(() => hung.calls === 1, 2_000, "first poll running");
+    now += 300; // the next tick, due exactly at the deadline
+    tick();
+    await first;
+    await waitFor(() => hung.calls === 2, 2_000, "second poll started after the first timed out");
+    expect(skipped).toEqual([]);
+    await poller.stop();
+  });
+
+  it("stop() aborts in-flight calls at once, even those that ignore the signal", async () => {
+    const hung = new FakeSource("us-east-1");
+    hung.answers.push(never);
+    const { poller, lines } = setup([hung], 1, { timeoutMs: 60_000 });
+    void poller.pollOnce();
+    await waitFor(() => hung.calls === 1, 2_000, "poll running");
+    const started = performance.now();
+    await poller.stop();
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(hung.signals[0]?.aborted).toBe(true);
+    expect(lines.filter((l) => String(l.msg).startsWith("poll failed"))).toEqual([]);
+  });
+});
+
+describe("Poller --poll.max-staleness", () => {
+  it("keeps a failing target's data for ever by default", async () => {
+    let now = 1_000_000;
+    const source = new FakeSource("us-east-1");
+    source.answers.push(() => Promise.resolve([patchBaseline]), throttled);
+    const { poller } = setup([source], 1, { now: () => now });
+    await poller.pollOnce();
+    now += 30 * 86_400_000;
+    expect((await poller.pollOnce()).targets[0]).toMatchObject({ up: false, associations: [patchBaseline], staleDropped: false });
+  });
+
+  it("drops it once the last success is older than the limit, logs that once, and restores it on the next good poll", async () => {
+    let now = 1_000_000;
+    const source = new FakeSource("us-east-1");
+    source.answers.push(() => Promise.resolve([patchBaseline]), throttled, throttled, throttled, () => Promise.resolve([patchBaseline]));
+    const { poller, lines } = setup([source], 1, { now: () => now, maxStalenessMs: 600_000 });
+    await poller.pollOnce();
+    now += 300_000;
+    expect((await poller.pollOnce()).targets[0]).toMatchObject({ up: false, associations: [patchBaseline] });
+    now += 400_000;
+    expect((await poller.pollOnce()).targets[0]).toMatchObject({ up: false, associations: [], staleDropped: true, lastSuccessSeconds: 1000 });
+    now += 60_000;
+    expect((await poller.pollOnce()).targets[0]).toMatchObject({ associations: [], staleDropped: true });
+    expect(lines.filter((l) => String(l.msg).startsWith("dropping the last good data"))).toEqual([
+      expect.objectContaining({ region: "us-east-1", dropped_associations: 1 }),
+    ]);
+    expect((await poller.pollOnce()).targets[0]).toMatchObject({ up: true, associations: [patchBaseline], staleDropped: false });
   });
 });

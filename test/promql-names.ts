@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parser } from "@prometheus-io/lezer-promql";
-import { ExporterMetrics } from "../src/exposition/exporter-metrics.js";
-import { ASSOCIATION_FAMILIES } from "../src/exposition/families.js";
+import { SelfMetrics } from "../src/exposition/self-metrics.js";
+import { ASSOCIATION_FAMILIES, TARGET_FAMILIES } from "../src/exposition/families.js";
 
 /**
  * PromQL extraction and analysis for the shipped Grafana dashboard (and alert rules), with the real PromQL
@@ -196,11 +196,11 @@ export const ASSOCIATION_METRIC_NAMES: ReadonlySet<string> = new Set(ASSOCIATION
 
 /**
  * Every metric name the exporter serves by contract: the association families plus the exporter's own
- * metrics as registered in ExporterMetrics (counters already carry `_total`), without prom-client's
+ * metrics (TARGET_FAMILIES and those registered in SelfMetrics) (counters already carry `_total`), without prom-client's
  * process_* and nodejs_* defaults.
  */
 export async function contractMetricNames(): Promise<ReadonlySet<string>> {
-  const own = new ExporterMetrics({ name: "x", version: "1", revision: "r", nodejsVersion: "v20" }, { defaultMetrics: false });
+  const own = new SelfMetrics({ name: "x", version: "1", revision: "r", nodejsVersion: "v20" }, { defaultMetrics: false });
   const exporterNames = (await own.registry.getMetricsAsJSON()).map((m) => m.name);
-  return new Set([...ASSOCIATION_METRIC_NAMES, ...exporterNames]);
+  return new Set([...ASSOCIATION_METRIC_NAMES, ...TARGET_FAMILIES.map((f) => f.name), ...exporterNames]);
 }

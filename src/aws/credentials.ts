@@ -1,41 +1,35 @@
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from "@smithy/core";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { accountIdResolver } from "./account-id.js";
-import { apiCallRecorderPlugin } from "./api-call-recorder.js";
-import { toAwsCallError } from "./aws-error.js";
-
-/** Records one AWS API attempt under the account and region it was made for. */
-export type ApiAttemptRecorder = (accountId: string, region: string, operation: string, outcome: string) => void;
+import { settleBy } from "../settle-by.js";
+import { callerIdentity, configuredIdentity } from "./account-id.js";
+import { apiCallRecorderPlugin, type ApiCallRecorder } from "./api-call-recorder.js";
+import { abortedCallError, toAwsCallError } from "./aws-error.js";
+import { sdkClientOptions, type CallSettings } from "./client-options.js";
+import type { AccountIdentity } from "./ssm-source.js";
 
 /**
- * The credentials of one target and how to learn its account id. Every region of the target shares it,
- * so STS is asked once per credential set, not once per region.
+ * The credentials of one target and how to learn its account id. Every region of the target shares
+ * it, so STS is asked once per credential set, not once per region.
  */
 export interface CredentialSet {
   /** undefined = the SDK's default chain (env, profile, IRSA / Pod Identity, instance role). */
   readonly credentials: AwsCredentialIdentityProvider | undefined;
-  /** Account id known without asking AWS (from the role ARN); undefined until learnt otherwise. */
-  readonly knownAccountId: string | undefined;
-  /** Resolves the account id; for an assumed role it also makes sure the role can be assumed. */
-  accountId(): Promise<string>;
+  readonly identity: AccountIdentity;
 }
 
-export interface CallSettings {
-  readonly requestTimeoutMs: number;
-  readonly maxAttempts: number;
-  readonly recordApiCall: ApiAttemptRecorder;
-}
-
-/** The default chain; its account id from one GetCallerIdentity call, cached for the process lifetime. */
-export function defaultCredentialSet(stsRegion: string, settings: CallSettings): CredentialSet {
-  const resolve = accountIdResolver({
-    region: stsRegion,
-    requestTimeoutMs: settings.requestTimeoutMs,
-    maxAttempts: settings.maxAttempts,
-    recordApiCall: (operation, outcome, accountId) => settings.recordApiCall(accountId, stsRegion, operation, outcome),
-  });
-  return { credentials: undefined, knownAccountId: undefined, accountId: resolve };
+/**
+ * The default chain. Its account id is the configured one if any (no STS call at all), else the
+ * answer of one GetCallerIdentity call, cached for the process lifetime.
+ */
+export function defaultCredentialSet(
+  stsRegion: string,
+  settings: CallSettings,
+  recordApiCall: ApiCallRecorder,
+  options: { readonly accountId?: string | undefined; readonly onKnown?: (accountId: string) => void } = {},
+): CredentialSet {
+  const identity = options.accountId === undefined ? callerIdentity(stsRegion, settings, recordApiCall, options.onKnown) : configuredIdentity(options.accountId);
+  return { credentials: undefined, identity };
 }
 
 export interface AssumedRole {
@@ -52,9 +46,9 @@ export function accountIdOfRoleArn(roleArn: string): string | undefined {
 /**
  * Temporary credentials of an assumed role (STS AssumeRole with the default chain's credentials),
  * cached and refreshed 5 minutes before they expire. The account id comes from the role ARN, so no
- * GetCallerIdentity call is needed.
+ * GetCallerIdentity call is needed; accountId() also makes sure the role can be assumed.
  */
-export function assumedRoleCredentialSet(role: AssumedRole, stsRegion: string, settings: CallSettings): CredentialSet {
+export function assumedRoleCredentialSet(role: AssumedRole, stsRegion: string, settings: CallSettings, recordApiCall: ApiCallRecorder): CredentialSet {
   const accountId = accountIdOfRoleArn(role.roleArn);
   if (accountId === undefined) throw new Error(`not an IAM role ARN: ${role.roleArn}`);
   const provider = fromTemporaryCredentials({
@@ -63,26 +57,24 @@ export function assumedRoleCredentialSet(role: AssumedRole, stsRegion: string, s
       RoleSessionName: role.sessionName,
       ...(role.externalId === undefined ? {} : { ExternalId: role.externalId }),
     },
-    clientConfig: {
-      region: stsRegion,
-      retryMode: "adaptive",
-      maxAttempts: settings.maxAttempts,
-      requestHandler: { requestTimeout: settings.requestTimeoutMs },
-    },
-    clientPlugins: [apiCallRecorderPlugin((operation, outcome) => settings.recordApiCall(accountId, stsRegion, operation, outcome))],
+    clientConfig: sdkClientOptions(stsRegion, settings),
+    clientPlugins: [apiCallRecorderPlugin(recordApiCall)],
   });
   const memoized = memoizeIdentityProvider<AwsCredentialIdentity>(provider, isIdentityExpired, doesIdentityRequireRefresh);
   if (!memoized) throw new Error("no credential provider");
   return {
     credentials: memoized,
-    knownAccountId: accountId,
-    accountId: async () => {
-      try {
-        await memoized();
-      } catch (err) {
-        throw toAwsCallError(err, "AssumeRole", stsRegion);
-      }
-      return accountId;
+    identity: {
+      operation: "AssumeRole",
+      knownAccountId: accountId,
+      accountId: async (signal) => {
+        try {
+          await settleBy(memoized(), signal);
+        } catch (err) {
+          throw signal.aborted ? abortedCallError(signal, "AssumeRole", stsRegion) : toAwsCallError(err, "AssumeRole", stsRegion);
+        }
+        return accountId;
+      },
     },
   };
 }

@@ -1,15 +1,14 @@
 import { SSMClient } from "@aws-sdk/client-ssm";
 
 /**
- * Regions to poll: the configured ones, else the one region of the SDK's default chain
- * (AWS_REGION, or the `region` of the AWS config profile). undefined when there is none.
+ * The region of the AWS SDK's default chain (AWS_REGION, or the `region` of the AWS config profile),
+ * for a configuration that names none; undefined when the chain has none.
  */
-export async function resolveRegions(configured: readonly string[]): Promise<readonly string[] | undefined> {
-  if (configured.length > 0) return configured;
+export async function sdkDefaultRegion(): Promise<string | undefined> {
   const client = new SSMClient({});
   try {
     const region = await client.config.region();
-    return region ? [region] : undefined;
+    return region || undefined;
   } catch {
     return undefined;
   } finally {

@@ -1,79 +1,105 @@
-import { paginateListAssociations, SSMClient, type AssociationFilter as SdkFilter } from "@aws-sdk/client-ssm";
+import { ListAssociationsCommand, SSMClient, type AssociationFilter as SdkFilter } from "@aws-sdk/client-ssm";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { AssociationFilter } from "../config/config.js";
-import { AwsCallError, type Association, type AssociationSource } from "../domain/association.js";
+import { AwsCallError, INVALID_RESPONSE, type Association, type AssociationSource } from "../domain/association.js";
 import { apiCallRecorderPlugin, type ApiCallRecorder } from "./api-call-recorder.js";
-import { toAwsCallError } from "./aws-error.js";
-import { fromSdkAssociation } from "./from-sdk.js";
+import { abortedCallError, toAwsCallError } from "./aws-error.js";
+import { sdkClientOptions, type CallSettings } from "./client-options.js";
+import { InvalidPageError, parseListAssociationsPage } from "./list-associations-page.js";
 
 /** ListAssociations' largest page (MaxResults 1–50): the fewest calls per poll. */
 export const PAGE_SIZE = 50;
 /** 2,000 active associations per account and region is the quota; this bound only stops a runaway NextToken loop. */
 const MAX_PAGES = 2_000;
+const OPERATION = "ListAssociations";
+
+/** How a source learns its account id; shared by every region of one credential set. */
+export interface AccountIdentity {
+  /** The operation behind accountId(): GetCallerIdentity, AssumeRole, or none when configured. */
+  readonly operation: string;
+  readonly knownAccountId: string | undefined;
+  accountId(signal: AbortSignal): Promise<string>;
+}
 
 export interface SsmSourceOptions {
   readonly region: string;
   readonly filters: readonly AssociationFilter[];
-  readonly requestTimeoutMs: number;
-  readonly maxAttempts: number;
+  readonly settings: CallSettings;
   /** undefined = the SDK's default credential chain (env, profile, IRSA / Pod Identity, instance role). */
-  readonly credentials?: AwsCredentialIdentityProvider;
-  readonly knownAccountId?: string | undefined;
-  /** Shared by every source that uses the same credentials, so STS is asked once. */
-  readonly accountId: () => Promise<string>;
+  readonly credentials: AwsCredentialIdentityProvider | undefined;
+  readonly identity: AccountIdentity;
   readonly recordApiCall: ApiCallRecorder;
 }
 
 /** AssociationSource over @aws-sdk/client-ssm for one account×region. */
 export class SsmAssociationSource implements AssociationSource {
   readonly region: string;
-  readonly knownAccountId: string | undefined;
+  readonly operations: AssociationSource["operations"];
   private readonly client: SSMClient;
   private readonly filters: SdkFilter[];
-  private readonly resolveAccountId: () => Promise<string>;
+  private readonly identity: AccountIdentity;
 
   constructor(options: SsmSourceOptions) {
     this.region = options.region;
-    this.knownAccountId = options.knownAccountId;
-    this.resolveAccountId = options.accountId;
+    this.identity = options.identity;
+    this.operations = { accountId: options.identity.operation, listAssociations: OPERATION };
     this.filters = options.filters.map((f) => ({ key: f.key, value: f.value }));
-    this.client = new SSMClient({
-      region: options.region,
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-      retryMode: "adaptive",
-      maxAttempts: options.maxAttempts,
-      requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 5_000) },
-    });
+    this.client = new SSMClient(sdkClientOptions(options.region, options.settings, options.credentials));
     this.client.middlewareStack.use(apiCallRecorderPlugin(options.recordApiCall));
   }
 
-  accountId(): Promise<string> {
-    return this.resolveAccountId();
+  get knownAccountId(): string | undefined {
+    return this.identity.knownAccountId;
   }
 
-  async listAssociations(signal?: AbortSignal): Promise<Association[]> {
+  accountId(signal: AbortSignal): Promise<string> {
+    return this.identity.accountId(signal);
+  }
+
+  /**
+   * Every page, each validated before it is used. The listing is complete or the call rejects: a page
+   * that fails the schema, a NextToken seen before (a loop) or an association listed twice fails it.
+   */
+  async listAssociations(signal: AbortSignal): Promise<Association[]> {
     const associations: Association[] = [];
-    const input = this.filters.length > 0 ? { AssociationFilterList: this.filters } : {};
-    let pages = 0;
-    try {
-      const pager = paginateListAssociations(
-        { client: this.client, pageSize: PAGE_SIZE, stopOnSameToken: true },
-        input,
-        { abortSignal: signal },
-      );
-      for await (const page of pager) {
-        for (const item of page.Associations ?? []) associations.push(fromSdkAssociation(item));
-        if (++pages >= MAX_PAGES) {
-          throw new AwsCallError("ListAssociations", "PaginationLimitExceeded", this.region, `stopped after ${MAX_PAGES} pages`);
-        }
+    const ids = new Set<string>();
+    const tokens = new Set<string>();
+    const filters = this.filters.length > 0 ? { AssociationFilterList: this.filters } : {};
+    let nextToken: string | undefined;
+    for (let pages = 1; ; pages++) {
+      let output: unknown;
+      try {
+        output = await this.client.send(new ListAssociationsCommand({ ...filters, MaxResults: PAGE_SIZE, NextToken: nextToken }), { abortSignal: signal });
+      } catch (err) {
+        throw signal.aborted ? abortedCallError(signal, OPERATION, this.region) : toAwsCallError(err, OPERATION, this.region);
       }
-    } catch (err) {
-      throw toAwsCallError(err, "ListAssociations", this.region);
+      let page;
+      try {
+        page = parseListAssociationsPage(output);
+      } catch (err) {
+        if (!(err instanceof InvalidPageError)) throw err;
+        throw this.invalid(`page ${pages}: ${err.message}`, err.path);
+      }
+      for (const association of page.associations) {
+        if (ids.has(association.associationId)) {
+          throw this.invalid(`page ${pages}: association ${association.associationId} was already listed on an earlier page`, "Associations[].AssociationId");
+        }
+        ids.add(association.associationId);
+        associations.push(association);
+      }
+      if (page.nextToken === undefined) return associations;
+      if (tokens.has(page.nextToken)) throw this.invalid(`page ${pages}: NextToken repeats an earlier one; the listing would never end`, "NextToken");
+      if (pages >= MAX_PAGES) throw new AwsCallError(OPERATION, "PaginationLimitExceeded", this.region, `stopped after ${MAX_PAGES} pages`);
+      tokens.add(page.nextToken);
+      nextToken = page.nextToken;
     }
-    return associations;
   }
 
   destroy(): void {
     this.client.destroy();
+  }
+
+  private invalid(message: string, field: string): AwsCallError {
+    return new AwsCallError(OPERATION, INVALID_RESPONSE, this.region, message, undefined, field);
   }
 }

@@ -14,9 +14,16 @@ export interface Config {
     readonly listenPort: number;
     readonly telemetryPath: string;
   };
-  readonly poll: { readonly intervalMs: number; readonly concurrency: number };
+  readonly poll: {
+    readonly intervalMs: number;
+    /** Deadline of one target's whole poll (account id, all pages, all retries). */
+    readonly timeoutMs: number;
+    /** A failing target's last good data is dropped once older than this; 0 = kept for ever. */
+    readonly maxStalenessMs: number;
+    readonly concurrency: number;
+  };
   readonly aws: { readonly requestTimeoutMs: number; readonly maxAttempts: number };
-  /** What to poll: from --config.file, or one target built from --aws.region and --ssm.filter. */
+  /** What to poll: from --config.file, or one target built from --aws.region and --ssm.filter. Every region list resolved. */
   readonly targets: readonly TargetConfig[];
   /** The file the targets came from, if any. */
   readonly configFile: string | undefined;
@@ -28,7 +35,9 @@ export interface TargetConfig {
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
   readonly sessionName: string;
-  /** Empty only for the flags-only target without --aws.region: the SDK's region chain decides at start. */
+  /** The account the target's series are labelled with, when configured: no STS call is made to learn it. */
+  readonly accountId: string | undefined;
+  /** Never empty: the flags-only target without --aws.region gets the SDK region chain's region. */
   readonly regions: readonly string[];
   readonly filters: readonly AssociationFilter[];
 }
@@ -56,6 +65,8 @@ const FLAGS = [
   { flag: "web.listen-address", valueName: "address", defaultValue: ":9877", description: "address to listen on for /metrics and health checks, [host]:port" },
   { flag: "web.telemetry-path", valueName: "path", defaultValue: "/metrics", description: "path under which to expose metrics" },
   { flag: "poll.interval", valueName: "duration", defaultValue: "60s", description: "how often to call ListAssociations for every region (e.g. 30s, 5m)" },
+  { flag: "poll.timeout", valueName: "duration", description: "deadline of one target's whole poll (all pages and retries); a poll past it fails with PollTimeout (default: --poll.interval, at most 5m)" },
+  { flag: "poll.max-staleness", valueName: "duration", defaultValue: "0s", description: "drop a failing target's last good data once its last successful poll is older than this; 0s keeps it for ever (with up 0)" },
   { flag: "poll.concurrency", valueName: "n", defaultValue: "5", description: "how many account×region targets are polled at the same time" },
   { flag: "aws.region", valueName: "region", repeatable: true, description: "region to poll; repeat or comma-separate for several (default: the AWS SDK region chain, e.g. AWS_REGION)" },
   { flag: "aws.request-timeout", valueName: "duration", defaultValue: "10s", description: "timeout of one AWS API request attempt" },
@@ -109,7 +120,7 @@ type Sourced<T> = { readonly value: T; readonly origin: string };
 
 const durationField = (min: number, max: number) =>
   z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
+    const ms = text.trim() === "0" ? 0 : parseDuration(text);
     if (ms === undefined) {
       ctx.addIssue({ code: "custom", message: `"${text}" is not a duration (use e.g. 30s, 5m, 1h)` });
       return z.NEVER;
@@ -162,11 +173,15 @@ const logLevelField = z.string().transform((text, ctx) => {
   return text as LogLevel;
 });
 
+/** --poll.timeout when not set: the poll interval, at most this. */
+export const DEFAULT_POLL_TIMEOUT_CAP_MS = 300_000;
+
 /**
- * Parses flags (argv without node and script) and SSM_EXPORTER_* variables. A flag wins over its
- * variable. Throws ConfigError listing every problem found.
+ * Parses flags (argv without node and script) and SSM_EXPORTER_* variables into the final Config. A
+ * flag wins over its variable. `defaultRegion` is the AWS SDK region chain's answer (AWS_REGION, the
+ * profile), used when no region is configured. Throws ConfigError listing every problem found.
  */
-export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv, version: string): CommandLine {
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv, version: string, defaultRegion?: string): CommandLine {
   const program = buildCommand(version);
   try {
     program.parse([...argv], { from: "user" });
@@ -219,6 +234,14 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const listen = check("web.listen-address", listenAddressField);
   const telemetryPath = check("web.telemetry-path", telemetryPathField);
   const intervalMs = check("poll.interval", durationField(1_000, 86_400_000));
+  const explicitTimeoutMs = raw("poll.timeout").value === undefined ? undefined : check("poll.timeout", durationField(1_000, 86_400_000));
+  const maxStalenessMs = check("poll.max-staleness", durationField(0, 30 * 86_400_000));
+  if (intervalMs !== undefined && explicitTimeoutMs !== undefined && explicitTimeoutMs > intervalMs) {
+    problems.push(`${raw("poll.timeout").origin}: ${formatDuration(explicitTimeoutMs)} is longer than --poll.interval (${formatDuration(intervalMs)}); a poll must end before the next one is due`);
+  }
+  if (intervalMs !== undefined && maxStalenessMs !== undefined && maxStalenessMs > 0 && maxStalenessMs < intervalMs) {
+    problems.push(`${raw("poll.max-staleness").origin}: ${formatDuration(maxStalenessMs)} is shorter than --poll.interval (${formatDuration(intervalMs)}); use 0s to keep data for ever, or at least one interval`);
+  }
   const requestTimeoutMs = check("aws.request-timeout", durationField(100, 300_000));
   const maxAttempts = check("aws.max-attempts", wholeNumberField(1, 10));
   const concurrency = check("poll.concurrency", wholeNumberField(1, 64));
@@ -239,15 +262,17 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       problems.push(...err.problems);
     }
   } else {
-    targets = [{ roleArn: undefined, externalId: undefined, sessionName: DEFAULT_SESSION_NAME, regions: [...new Set(regions)], filters }];
+    const resolved = regions.length > 0 ? [...new Set(regions)] : defaultRegion ? [defaultRegion] : [];
+    if (resolved.length === 0) problems.push("no AWS region: set --aws.region, SSM_EXPORTER_AWS_REGION or AWS_REGION");
+    targets = [{ roleArn: undefined, externalId: undefined, sessionName: DEFAULT_SESSION_NAME, accountId: undefined, regions: resolved, filters }];
   }
 
-  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets) {
+  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets) {
     throw new ConfigError(problems);
   }
   const config: Config = {
     web: { listenHost: listen.host, listenPort: listen.port, telemetryPath },
-    poll: { intervalMs, concurrency },
+    poll: { intervalMs, timeoutMs: explicitTimeoutMs ?? Math.min(intervalMs, DEFAULT_POLL_TIMEOUT_CAP_MS), maxStalenessMs, concurrency },
     aws: { requestTimeoutMs, maxAttempts },
     targets,
     configFile: typeof configFile.value === "string" && configFile.value !== "" ? configFile.value : undefined,

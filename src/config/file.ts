@@ -9,6 +9,7 @@ const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 // STS limits: RoleSessionName 2–64 of [\w+=,.@-]; ExternalId 2–1224 of [\w+=,.@:/-].
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+const ACCOUNT_ID = /^\d{12}$/;
 
 const text = (what: string, pattern: RegExp, hint: string) =>
   z.string({ message: `must be a string (${what})` }).superRefine((value, ctx) => {
@@ -19,6 +20,7 @@ const targetSchema = z
   .strictObject(
     {
       role_arn: text("an IAM role ARN", ROLE_ARN, "an IAM role ARN (arn:aws:iam::123456789012:role/NAME)").optional(),
+      account_id: text("a 12-digit AWS account id, quoted", ACCOUNT_ID, "a 12-digit AWS account id").optional(),
       external_id: text("the role's external id", EXTERNAL_ID, "a valid external id (2–1224 characters of letters, digits and +=,.@:/-)").optional(),
       session_name: text("the role session name", SESSION_NAME, "a valid session name (2–64 characters of letters, digits and +=,.@-)").optional(),
       regions: z
@@ -26,9 +28,13 @@ const targetSchema = z
         .min(1, { message: "must list at least one region" }),
       filters: z.array(filterField, { message: 'must be a list of "KEY=VALUE" filters' }).optional(),
     },
-    { message: "must be a mapping with regions and, optionally, role_arn, external_id, session_name, filters" },
+    { message: "must be a mapping with regions and, optionally, role_arn, account_id, external_id, session_name, filters" },
   )
   .superRefine((target, ctx) => {
+    const roleAccount = target.role_arn === undefined ? undefined : /::(\d{12}):/.exec(target.role_arn)?.[1];
+    if (target.account_id !== undefined && roleAccount !== undefined && target.account_id !== roleAccount) {
+      ctx.addIssue({ code: "custom", path: ["account_id"], message: `"${target.account_id}" is not the account of role_arn (${roleAccount})` });
+    }
     if (target.role_arn === undefined && target.external_id !== undefined) {
       ctx.addIssue({ code: "custom", path: ["external_id"], message: "needs role_arn: an external id is only sent when assuming a role" });
     }
@@ -81,6 +87,7 @@ export function parseTargets(source: string, name: string): TargetConfig[] {
     roleArn: t.role_arn,
     externalId: t.external_id,
     sessionName: t.session_name ?? DEFAULT_SESSION_NAME,
+    accountId: t.account_id,
     regions: t.regions,
     filters: t.filters ?? [],
   }));

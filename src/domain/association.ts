@@ -14,8 +14,11 @@ export interface Association {
   readonly status: string;
   /** Overview.DetailedStatus: free text (Success, Failed, Associated, Creating, ...). */
   readonly detailedStatus: string;
-  /** Overview.AssociationStatusAggregatedCount: targets per status, keys as AWS sends them. */
-  readonly targetCounts: Readonly<Record<string, number>>;
+  /**
+   * Overview.AssociationStatusAggregatedCount: targets per status, keys as AWS sends them. A Map, not an
+   * object: a key is opaque text (even `__proto__`), never a property of anything.
+   */
+  readonly targetCounts: ReadonlyMap<string, number>;
   /** LastExecutionDate in Unix seconds; undefined when the association never ran. */
   readonly lastExecutionSeconds: number | undefined;
   /** ScheduleOffset in days; undefined when unset. */
@@ -30,6 +33,10 @@ export interface TargetKey {
   readonly region: string;
 }
 
+/** The error codes the exporter itself gives a failed poll, next to the AWS ones. */
+export const POLL_TIMEOUT = "PollTimeout";
+export const INVALID_RESPONSE = "InvalidResponse";
+
 /** Failure of one AWS call, as a value. `code` is the AWS error code (e.g. ThrottlingException). */
 export class AwsCallError extends Error {
   constructor(
@@ -38,6 +45,8 @@ export class AwsCallError extends Error {
     readonly region: string,
     message: string,
     readonly httpStatus?: number,
+    /** For an invalid response: the first offending field, e.g. `Associations[3].AssociationId`. */
+    readonly field?: string,
   ) {
     super(message);
     this.name = "AwsCallError";
@@ -45,15 +54,32 @@ export class AwsCallError extends Error {
 }
 
 /**
- * Reads every association of one account×region. Implementations hide pagination and SDK types.
- * Rejects with AwsCallError.
+ * The reason a poll's AbortSignal carries: its deadline passed (PollTimeout) or the process is
+ * stopping (Shutdown). Calls it cuts short fail with this code.
+ */
+export class PollAborted extends Error {
+  constructor(
+    readonly code: typeof POLL_TIMEOUT | "Shutdown",
+    message: string,
+  ) {
+    super(message);
+    this.name = "PollAborted";
+  }
+}
+
+/**
+ * Reads every association of one account×region. Implementations hide pagination, SDK types and
+ * validation, and reject with AwsCallError only. The signal aborts in-flight requests (poll timeout,
+ * shutdown); a rejection caused by it may come late, so callers must not wait for it alone.
  */
 export interface AssociationSource {
   readonly region: string;
-  /** The account id when it is known without asking AWS (from a role ARN), for labelling failures. */
-  readonly knownAccountId?: string | undefined;
+  /** The account id when it is known without asking AWS (configured, or from a role ARN). */
+  readonly knownAccountId: string | undefined;
+  /** Names of the calls behind accountId() and listAssociations(), to name the one a timeout cut short. */
+  readonly operations: { readonly accountId: string; readonly listAssociations: string };
   /** Resolves the account id of the credentials in use (cached after the first success). */
-  accountId(): Promise<string>;
-  /** Every association, all pages. The signal aborts in-flight requests at shutdown. */
-  listAssociations(signal?: AbortSignal): Promise<Association[]>;
+  accountId(signal: AbortSignal): Promise<string>;
+  /** Every association, all pages, each page validated: complete or rejected, never partial. */
+  listAssociations(signal: AbortSignal): Promise<Association[]>;
 }

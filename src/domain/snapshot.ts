@@ -2,10 +2,15 @@ import type { Association, AwsCallError, TargetKey } from "./association.js";
 
 /** What the exporter knows about one polled account×region after a poll. */
 export interface TargetState {
-  readonly target: TargetKey;
-  /** Not polled yet (its first poll is queued or running): not ready, and not exported. */
+  readonly region: string;
+  /**
+   * The account id, once known (configured, from the role ARN, or from STS). Until then the target
+   * exports no series at all: a series labelled account_id="" would be a different series later.
+   */
+  readonly accountId: string | undefined;
+  /** Its first poll has not finished yet (queued or running). */
   readonly pending: boolean;
-  /** The last good associations: kept when a poll fails, so a failed poll never blanks data. */
+  /** The last good associations: kept when a poll fails (unless dropped as stale), never partial. */
   readonly associations: readonly Association[];
   /** Whether the latest poll of this target succeeded. */
   readonly up: boolean;
@@ -14,6 +19,8 @@ export interface TargetState {
   /** Duration of the latest poll, successful or not. */
   readonly pollDurationSeconds: number;
   readonly lastError: AwsCallError | undefined;
+  /** The last good associations were dropped because the target failed for longer than --poll.max-staleness. */
+  readonly staleDropped: boolean;
 }
 
 /** One complete, immutable view of every target, swapped in whole each time a target's poll finishes. */
@@ -22,11 +29,25 @@ export interface Snapshot {
   readonly targets: readonly TargetState[];
 }
 
-/** Targets that have not had a successful poll yet. */
-export function waitingTargets(snapshot: Snapshot): TargetState[] {
-  return snapshot.targets.filter((t) => t.lastSuccessSeconds === undefined);
+/** The target's labels, or undefined while its account id is unknown. */
+export function targetKey(state: TargetState): TargetKey | undefined {
+  return state.accountId === undefined ? undefined : { accountId: state.accountId, region: state.region };
 }
 
+/** `123456789012/eu-west-1`, or the region alone while the account is unknown. */
+export function describeTarget(state: Pick<TargetState, "accountId" | "region">): string {
+  return state.accountId === undefined ? state.region : `${state.accountId}/${state.region}`;
+}
+
+/** Targets whose first poll has not finished. */
+export function pendingTargets(snapshot: Snapshot): TargetState[] {
+  return snapshot.targets.filter((t) => t.pending);
+}
+
+/**
+ * Readiness means serving: every target's first poll has finished, successfully or not. A broken
+ * target shows as up 0 (and its alert), never as a NotReady pod.
+ */
 export function isReady(snapshot: Snapshot | undefined): boolean {
-  return snapshot !== undefined && snapshot.targets.length > 0 && snapshot.targets.every((t) => t.lastSuccessSeconds !== undefined);
+  return snapshot !== undefined && snapshot.targets.length > 0 && pendingTargets(snapshot).length === 0;
 }

@@ -1,4 +1,5 @@
 import type { Association } from "../domain/association.js";
+import type { TargetState } from "../domain/snapshot.js";
 
 /**
  * THE metric contract for association data. Renaming a metric or a label here is a breaking change
@@ -72,10 +73,9 @@ export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
     type: "gauge",
     extraLabels: ["status"],
     samples: (a) => {
-      const counts: Record<string, number> = {};
-      for (const status of ALWAYS_PRESENT_TARGET_STATUSES) counts[status] = 0;
-      Object.assign(counts, a.targetCounts);
-      return Object.entries(counts).map(([status, value]) => ({ labels: { status }, value }));
+      const counts = new Map<string, number>(ALWAYS_PRESENT_TARGET_STATUSES.map((status) => [status, 0]));
+      for (const [status, value] of a.targetCounts) counts.set(status, value);
+      return [...counts].map(([status, value]) => ({ labels: { status }, value }));
     },
   },
   {
@@ -98,5 +98,48 @@ export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
     type: "gauge",
     extraLabels: [],
     samples: (a) => (a.durationHours === undefined ? [] : [{ labels: {}, value: a.durationHours * 3_600 }]),
+  },
+];
+
+/** Labels of the exporter's per-target series, in this order. */
+export const TARGET_LABELS = ["account_id", "region"] as const;
+
+/**
+ * The exporter's own per-target series. Rendered from the same snapshot as the association data, in
+ * the same cached bytes, so a response's `aws_ssm_exporter_associations` always counts exactly the
+ * associations it carries. A target whose first poll is still running, or whose account id is not
+ * known yet, has none.
+ */
+export interface TargetFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "gauge";
+  readonly value: (state: TargetState) => number | undefined;
+}
+
+export const TARGET_FAMILIES: readonly TargetFamily[] = [
+  {
+    name: "aws_ssm_exporter_up",
+    help: "1 if the latest poll of this account and region succeeded, 0 if it failed (its last good data is still served).",
+    type: "gauge",
+    value: (t) => (t.up ? 1 : 0),
+  },
+  {
+    name: "aws_ssm_exporter_last_success_timestamp_seconds",
+    help: "Unix time of the latest successful poll of this account and region.",
+    type: "gauge",
+    value: (t) => t.lastSuccessSeconds,
+  },
+  {
+    name: "aws_ssm_exporter_poll_duration_seconds",
+    help: "Duration of the latest poll of this account and region, successful or not.",
+    type: "gauge",
+    value: (t) => t.pollDurationSeconds,
+  },
+  {
+    name: "aws_ssm_exporter_associations",
+    help: "Associations of this account and region in the data being served (0 once dropped by --poll.max-staleness).",
+    type: "gauge",
+    value: (t) => t.associations.length,
   },
 ];

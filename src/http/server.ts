@@ -3,34 +3,55 @@ import type { AddressInfo } from "node:net";
 import express, { type Request, type Response } from "express";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "../log.js";
-import type { CurrentSnapshot } from "../exposition/current.js";
-import type { ExporterMetrics } from "../exposition/exporter-metrics.js";
-import { EMPTY_EXPOSITION, gzipBody } from "../exposition/render.js";
-import { isReady, waitingTargets } from "../domain/snapshot.js";
+import { describeTarget, isReady, pendingTargets } from "../domain/snapshot.js";
+import type { ExpositionStore, Format } from "../exposition/store.js";
 import type { BuildInfo } from "../version.js";
 import { landingPage } from "./landing-page.js";
 
-export const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-export const OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
 export interface AppOptions {
   readonly telemetryPath: string;
-  readonly current: CurrentSnapshot;
-  readonly exporterMetrics: ExporterMetrics;
+  readonly store: ExpositionStore;
   readonly build: BuildInfo;
   readonly logger: Logger;
 }
 
+/** Request headers whose values are secrets of the scraper; never logged. */
+const SECRET_HEADERS = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
+
 /**
- * /metrics writes the bytes rendered at the last poll (plus the small self-metrics registry) with
- * explicit headers: no per-scrape rendering, ETag hashing or compression of association data.
+ * The request as logged at debug level: the path without its query string (it may carry tokens) and
+ * the headers without credentials or cookies.
+ */
+function redactedRequest(req: { method?: string; url?: string; headers?: Record<string, unknown>; remoteAddress?: string }): Record<string, unknown> {
+  const headers = { ...req.headers };
+  for (const name of SECRET_HEADERS) if (name in headers) headers[name] = "[REDACTED]";
+  const url = req.url ?? "";
+  const query = url.indexOf("?");
+  return { method: req.method, url: query < 0 ? url : `${url.slice(0, query)}?[REDACTED]`, headers, remoteAddress: req.remoteAddress };
+}
+
+/**
+ * Routes, content negotiation and writing: the bytes themselves come from the exposition store. No
+ * per-scrape rendering, ETag hashing or compression of association data.
  */
 export function createApp(options: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
   // Request logs are debug-level; without debug the middleware would only cost a child logger per scrape.
-  if (options.logger.isLevelEnabled("debug")) app.use(pinoHttp({ logger: options.logger, useLevel: "debug" }));
+  if (options.logger.isLevelEnabled("debug")) {
+    app.use(
+      pinoHttp({
+        logger: options.logger,
+        useLevel: "debug",
+        serializers: {
+          req: redactedRequest,
+          // Response headers carry nothing secret today, but a Set-Cookie never belongs in a log.
+          res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+        },
+      }),
+    );
+  }
 
   const routes: Record<string, (req: Request, res: Response) => Promise<void> | void> = {
     "/": (_req, res) => {
@@ -40,35 +61,29 @@ export function createApp(options: AppOptions): express.Express {
       res.status(200).type("text/plain").send("ok\n");
     },
     "/readyz": (_req, res) => {
-      const snapshot = options.current.get()?.snapshot;
+      const snapshot = options.store.snapshot();
       if (isReady(snapshot)) {
         res.status(200).type("text/plain").send("ready\n");
         return;
       }
-      const waiting = snapshot ? waitingTargets(snapshot).map(({ target }) => (target.accountId ? `${target.accountId}/${target.region}` : target.region)) : [];
-      const detail = snapshot ? `waiting for a first successful poll of: ${waiting.join(", ")}` : "waiting for the first poll";
+      const waiting = snapshot ? pendingTargets(snapshot).map(describeTarget) : [];
+      const detail = snapshot ? `waiting for the first poll of: ${waiting.join(", ")}` : "waiting for the first poll";
       res.status(503).type("text/plain").send(`not ready: ${detail}\n`);
     },
     [options.telemetryPath]: async (req, res) => {
-      const exposition = options.current.get()?.exposition;
       // text/plain first: a client that accepts anything (curl, a browser) gets the classic format;
       // Prometheus ranks OpenMetrics higher and gets it.
       // Offered with their version parameters: Prometheus asks for versioned types, and a versioned
       // Accept entry only matches an offer with the same parameter.
       const chosen = req.accepts(["text/plain; version=0.0.4", "application/openmetrics-text; version=1.0.0", "application/openmetrics-text; version=0.0.1"]);
-      const openMetrics = typeof chosen === "string" && chosen.startsWith("application/openmetrics-text");
-      const self = await options.exporterMetrics.render(openMetrics ? "openmetrics" : "text");
-      const gzip = req.acceptsEncodings("gzip", "identity") === "gzip";
-      // The association data is written as cached chunks; only the small self-metrics part is new per scrape.
-      const body = gzip
-        ? gzipBody(exposition ?? EMPTY_EXPOSITION, self)
-        : { chunks: [...(exposition?.text ?? []), self], length: (exposition?.textLength ?? 0) + self.length };
+      const format: Format = typeof chosen === "string" && chosen.startsWith("application/openmetrics-text") ? "openmetrics" : "text";
+      const body = await options.store.body(format, req.acceptsEncodings("gzip", "identity") === "gzip" ? "gzip" : "identity");
       res.status(200);
-      res.setHeader("Content-Type", openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
+      res.setHeader("Content-Type", body.contentType);
       res.setHeader("Content-Length", body.length);
       res.setHeader("Vary", "Accept, Accept-Encoding");
       res.setHeader("Cache-Control", "no-store");
-      if (gzip) res.setHeader("Content-Encoding", "gzip");
+      if (body.encoding === "gzip") res.setHeader("Content-Encoding", "gzip");
       if (req.method === "HEAD") {
         res.end();
         return;

@@ -1,15 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseCommandLine, type Config } from "../../src/config/config.js";
 
-function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
-  const result = parseCommandLine(argv, env, "1.2.3");
+/** The AWS SDK region chain's answer in these tests, as AWS_REGION would give it. */
+const SDK_REGION = "us-west-2";
+
+function run(argv: string[], env: NodeJS.ProcessEnv = {}, defaultRegion: string | undefined = SDK_REGION): Config {
+  const result = parseCommandLine(argv, env, "1.2.3", defaultRegion);
   if (result.kind !== "run") throw new Error(`expected a run, got ${result.kind}`);
   return result.config;
 }
 
-function problems(argv: string[], env: NodeJS.ProcessEnv = {}): readonly string[] {
+function problems(argv: string[], env: NodeJS.ProcessEnv = {}, defaultRegion: string | undefined = SDK_REGION): readonly string[] {
   try {
-    parseCommandLine(argv, env, "1.2.3");
+    parseCommandLine(argv, env, "1.2.3", defaultRegion);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -21,9 +24,9 @@ describe("parseCommandLine", () => {
   it("has the documented defaults", () => {
     expect(run([])).toEqual({
       web: { listenHost: undefined, listenPort: 9877, telemetryPath: "/metrics" },
-      poll: { intervalMs: 60_000, concurrency: 5 },
+      poll: { intervalMs: 60_000, timeoutMs: 60_000, maxStalenessMs: 0, concurrency: 5 },
       aws: { requestTimeoutMs: 10_000, maxAttempts: 3 },
-      targets: [{ roleArn: undefined, externalId: undefined, sessionName: "ssm-association-exporter", regions: [], filters: [] }],
+      targets: [{ roleArn: undefined, externalId: undefined, sessionName: "ssm-association-exporter", accountId: undefined, regions: [SDK_REGION], filters: [] }],
       configFile: undefined,
       log: { level: "info" },
     });
@@ -36,6 +39,8 @@ describe("parseCommandLine", () => {
       "/m",
       "--poll.interval=1m30s",
       "--poll.concurrency=8",
+      "--poll.timeout=45s",
+      "--poll.max-staleness=1h",
       "--aws.region=us-east-1",
       "--aws.region",
       "eu-west-1,ap-southeast-2",
@@ -48,13 +53,14 @@ describe("parseCommandLine", () => {
     ]);
     expect(config).toEqual({
       web: { listenHost: "127.0.0.1", listenPort: 9000, telemetryPath: "/m" },
-      poll: { intervalMs: 90_000, concurrency: 8 },
+      poll: { intervalMs: 90_000, timeoutMs: 45_000, maxStalenessMs: 3_600_000, concurrency: 8 },
       aws: { requestTimeoutMs: 5_000, maxAttempts: 5 },
       targets: [
         {
           roleArn: undefined,
           externalId: undefined,
           sessionName: "ssm-association-exporter",
+          accountId: undefined,
           regions: ["us-east-1", "eu-west-1", "ap-southeast-2"],
           filters: [
             { key: "Name", value: "AWS-RunPatchBaseline" },
@@ -119,15 +125,31 @@ describe("parseCommandLine", () => {
     [["--config.file=/nonexistent.yaml"], "/nonexistent.yaml: cannot read the config file (ENOENT)"],
     [["stray"], 'unexpected argument "stray"'],
     [["--poll.interval"], "option '--poll.interval <duration>' argument missing"],
+    [["--poll.interval=30s", "--poll.timeout=1m"], "--poll.timeout: 1m is longer than --poll.interval (30s); a poll must end before the next one is due"],
+    [["--poll.timeout=500ms"], "--poll.timeout: 500ms is out of range (1s to 1d)"],
+    [["--poll.interval=5m", "--poll.max-staleness=1m"], "--poll.max-staleness: 1m is shorter than --poll.interval (5m); use 0s to keep data for ever, or at least one interval"],
+    [["--poll.max-staleness=forever"], '--poll.max-staleness: "forever" is not a duration (use e.g. 30s, 5m, 1h)'],
   ])("rejects %j", (argv, message) => {
     expect(problems(argv)).toEqual([message]);
+  });
+
+  it("defaults --poll.timeout to the poll interval, at most 5 minutes, and reads it from its variable", () => {
+    expect(run(["--poll.interval=30s"]).poll.timeoutMs).toBe(30_000);
+    expect(run(["--poll.interval=1h"]).poll.timeoutMs).toBe(300_000);
+    expect(run(["--poll.interval=1h"], { SSM_EXPORTER_POLL_TIMEOUT: "20m", SSM_EXPORTER_POLL_MAX_STALENESS: "0" }).poll).toMatchObject({ timeoutMs: 1_200_000, maxStalenessMs: 0 });
+  });
+
+  it("takes the region from the AWS SDK chain when none is configured, and says so when there is none", () => {
+    expect(run([], {}, "ap-south-1").targets[0]?.regions).toEqual(["ap-south-1"]);
+    expect(run(["--aws.region=eu-west-1"], {}, "ap-south-1").targets[0]?.regions).toEqual(["eu-west-1"]);
+    expect(() => parseCommandLine([], {}, "1.2.3", undefined)).toThrow(new ConfigError(["no AWS region: set --aws.region, SSM_EXPORTER_AWS_REGION or AWS_REGION"]));
   });
 
   it("returns help text listing every flag with its variable", () => {
     const result = parseCommandLine(["--help"], {}, "1.2.3");
     expect(result.kind).toBe("help");
     const text = result.kind === "help" ? result.text : "";
-    for (const flag of ["config.file", "poll.concurrency", "web.listen-address", "web.telemetry-path", "poll.interval", "aws.region", "aws.request-timeout", "aws.max-attempts", "ssm.filter", "log.level", "version"]) {
+    for (const flag of ["config.file", "poll.concurrency", "poll.timeout", "poll.max-staleness", "web.listen-address", "web.telemetry-path", "poll.interval", "aws.region", "aws.request-timeout", "aws.max-attempts", "ssm.filter", "log.level", "version"]) {
       expect(text).toContain(`--${flag}`);
     }
     expect(text.replace(/\s+/g, " ")).toContain("SSM_EXPORTER_POLL_INTERVAL");

@@ -30,7 +30,7 @@ const DOCKERFILE = readFileSync(`${ROOT}/Dockerfile`, "utf8");
 const DOCKERIGNORE = readFileSync(`${ROOT}/.dockerignore`, "utf8");
 
 function defaultListenPort(): number {
-  const commandLine = parseCommandLine([], {}, "0");
+  const commandLine = parseCommandLine([], {}, "0", "us-east-1");
   if (commandLine.kind !== "run") throw new Error(`expected a run configuration, got ${commandLine.kind}`);
   return commandLine.config.web.listenPort;
 }

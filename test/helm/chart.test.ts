@@ -197,13 +197,18 @@ describe("values.yaml", () => {
   });
 
   it("defaults config to the exporter's own defaults", () => {
-    const result = parseCommandLine([], {}, "0");
+    const result = parseCommandLine([], {}, "0", "us-east-1");
     if (result.kind !== "run") throw new Error("the exporter's defaults do not parse");
     const { config } = result;
     expect(get(values, "config.listenPort")).toBe(config.web.listenPort);
     expect(get(values, "config.telemetryPath")).toBe(config.web.telemetryPath);
     expect(parseDuration(String(get(values, "config.pollInterval")))).toBe(config.poll.intervalMs);
-    expect(get(values, "config.regions")).toEqual([...(config.targets[0]?.regions ?? [])]);
+    // No regions: the exporter takes the one of the AWS SDK chain (here us-east-1), as it does without --aws.region.
+    expect(get(values, "config.regions")).toEqual([]);
+    expect(config.targets[0]?.regions).toEqual(["us-east-1"]);
+    expect(get(values, "config.pollTimeout")).toBe("");
+    expect(config.poll.timeoutMs).toBe(Math.min(config.poll.intervalMs, 300_000));
+    expect(parseDuration(String(get(values, "config.pollMaxStaleness")))).toBe(config.poll.maxStalenessMs);
     expect(parseDuration(String(get(values, "config.requestTimeout")))).toBe(config.aws.requestTimeoutMs);
     expect(get(values, "config.maxAttempts")).toBe(config.aws.maxAttempts);
     expect(get(values, "config.filters")).toEqual([...(config.targets[0]?.filters ?? [])]);
@@ -230,6 +235,8 @@ describe("values.yaml", () => {
       `--web.telemetry-path=${String(c("telemetryPath"))}`,
       `--poll.interval=${String(c("pollInterval"))}`,
       `--poll.concurrency=${String(c("pollConcurrency"))}`,
+      ...(c("pollTimeout") ? [`--poll.timeout=${String(c("pollTimeout"))}`] : []),
+      `--poll.max-staleness=${String(c("pollMaxStaleness"))}`,
       ...(targets.length > 0 ? [`--config.file=${configFile}`] : []),
       ...list("regions").map((r) => `--aws.region=${r}`),
       `--aws.request-timeout=${String(c("requestTimeout"))}`,
@@ -238,7 +245,7 @@ describe("values.yaml", () => {
       `--log.level=${String(c("logLevel"))}`,
       ...(Array.isArray(merged.extraArgs) ? merged.extraArgs.map(String) : []),
     ];
-    const result = parseCommandLine(args, {}, "0");
+    const result = parseCommandLine(args, {}, "0", "us-east-1");
     expect(result.kind).toBe("run");
     if (result.kind === "run" && targets.length > 0) expect(result.config.targets).toHaveLength(targets.length);
   });

@@ -2,12 +2,11 @@ import { request } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp, listen, type RunningServer } from "../../src/http/server.js";
-import { CurrentSnapshot } from "../../src/exposition/current.js";
-import { ExporterMetrics } from "../../src/exposition/exporter-metrics.js";
-import { ExpositionRenderer } from "../../src/exposition/render.js";
 import type { Snapshot } from "../../src/domain/snapshot.js";
+import { SelfMetrics } from "../../src/exposition/self-metrics.js";
+import { ExpositionStore } from "../../src/exposition/store.js";
 import { fixedSnapshot } from "../fixtures/associations.js";
-import { captureLogger } from "../helpers.js";
+import { captureLogger, waitFor } from "../helpers.js";
 
 const build = { name: "ssm-association-exporter", version: "9.9.9", revision: "abc123", nodejsVersion: "v20.0.0" };
 
@@ -32,21 +31,16 @@ function get(url: string, options: { method?: string; headers?: Record<string, s
 
 describe("HTTP server", () => {
   let server: RunningServer;
-  let current: CurrentSnapshot;
-  let metrics: ExporterMetrics;
+  let store: ExpositionStore;
 
   beforeEach(async () => {
-    current = new CurrentSnapshot();
-    metrics = new ExporterMetrics(build, { defaultMetrics: false });
-    const app = createApp({ telemetryPath: "/metrics", current, exporterMetrics: metrics, build, logger: captureLogger().logger });
+    store = new ExpositionStore(new SelfMetrics(build, { defaultMetrics: false }));
+    const app = createApp({ telemetryPath: "/metrics", store, build, logger: captureLogger().logger });
     server = await listen(app, "127.0.0.1", 0);
   });
   afterEach(() => server.close());
 
-  const publish = async (snapshot: Snapshot) => {
-    current.set(snapshot, await new ExpositionRenderer().render(snapshot));
-    metrics.publish(snapshot);
-  };
+  const publish = (snapshot: Snapshot) => store.publish(snapshot);
 
   it("serves a landing page linking the metrics", async () => {
     const reply = await get(`${server.url}/`);
@@ -116,7 +110,7 @@ describe("HTTP server", () => {
     expect(reply.body.length).toBe(0);
   });
 
-  it("is live at once and ready only after every region had a successful poll", async () => {
+  it("is live at once, and ready once every target's first poll has finished, successfully or not", async () => {
     expect((await get(`${server.url}/healthz`)).status).toBe(200);
     const before = await get(`${server.url}/readyz`);
     expect(before.status).toBe(503);
@@ -124,13 +118,32 @@ describe("HTTP server", () => {
 
     const [east, west] = fixedSnapshot.targets;
     if (!east || !west) throw new Error("fixture");
-    await publish({ ...fixedSnapshot, targets: [east, { ...west, up: false, lastSuccessSeconds: undefined }] });
+    await publish({ ...fixedSnapshot, targets: [east, { ...west, pending: true, accountId: undefined, up: false, lastSuccessSeconds: undefined }] });
     const partly = await get(`${server.url}/readyz`);
     expect(partly.status).toBe(503);
-    expect(partly.body.toString()).toBe("not ready: waiting for a first successful poll of: 123456789012/eu-west-1\n");
+    expect(partly.body.toString()).toBe("not ready: waiting for the first poll of: eu-west-1\n");
 
-    await publish(fixedSnapshot);
+    // A target whose first poll failed (even one whose account is still unknown) does not hold readiness back.
+    await publish({ ...fixedSnapshot, targets: [east, { ...west, accountId: undefined, up: false, lastSuccessSeconds: undefined }] });
     expect((await get(`${server.url}/readyz`)).status).toBe(200);
+  });
+
+  it("serves each format right whatever was scraped before: text keeps _total after OpenMetrics scrapes", async () => {
+    await publish(fixedSnapshot);
+    const accept = { om: "application/openmetrics-text;version=1.0.0", text: "text/plain;version=0.0.4" };
+    const order = ["om", "text", "om", "text", "text", "om"] as const;
+    const replies = await Promise.all(
+      order.flatMap((format) => ([{}, { "Accept-Encoding": "gzip" }] as Record<string, string>[]).map(async (extra) => ({ format, reply: await get(`${server.url}/metrics`, { headers: { Accept: accept[format], ...extra } }) }))),
+    );
+    for (const { format, reply } of replies) {
+      const text = (reply.headers["content-encoding"] === "gzip" ? gunzipSync(reply.body) : reply.body).toString();
+      if (format === "text") {
+        expect(text).toContain("# TYPE aws_ssm_exporter_api_requests_total counter");
+        expect(text).not.toMatch(/^aws_ssm_exporter_polls_skipped\{/m);
+      } else {
+        expect(text).toContain("# TYPE aws_ssm_exporter_api_requests counter");
+      }
+    }
   });
 
   it("answers 404 for other paths and 405 for other methods", async () => {
@@ -139,5 +152,26 @@ describe("HTTP server", () => {
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe("GET, HEAD");
     expect((await get(`${server.url}/readyz`, { method: "DELETE" })).status).toBe(405);
+  });
+});
+
+describe("HTTP request log (debug level)", () => {
+  it("never carries the scraper's credentials, cookies or query string", async () => {
+    const { logger, lines } = captureLogger("debug");
+    const store = new ExpositionStore(new SelfMetrics(build, { defaultMetrics: false }));
+    const server = await listen(createApp({ telemetryPath: "/metrics", store, build, logger }), "127.0.0.1", 0);
+    try {
+      await get(`${server.url}/metrics?token=sekrit-query`, {
+        headers: { Authorization: "Basic c2VrcmV0LXVzZXI6c2VrcmV0LXBhc3M=", Cookie: "session=sekrit-cookie", "Proxy-Authorization": "Bearer sekrit-proxy" },
+      });
+      await waitFor(() => lines.some((l) => (l.req as { url?: string } | undefined)?.url !== undefined), 2_000, "a request log line");
+    } finally {
+      await server.close();
+    }
+    const logged = JSON.stringify(lines);
+    expect(logged).not.toMatch(/sekrit|c2VrcmV0/);
+    const request = lines.find((l) => l.req !== undefined)?.req as { url: string; headers: Record<string, string> };
+    expect(request.url).toBe("/metrics?[REDACTED]");
+    expect(request.headers).toMatchObject({ authorization: "[REDACTED]", cookie: "[REDACTED]", "proxy-authorization": "[REDACTED]" });
   });
 });

@@ -47,12 +47,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ["--web.listen-address=127.0.0.1:0", "--poll.interval=1h", ...options.regions.map((r) => `--aws.region=${r}`), ...(options.flags ?? [])],
     {},
     "0.0.0-test",
+    options.regions[0],
   );
   if (commandLine.kind !== "run") throw new Error("unexpected command line");
   const { logger, lines } = captureLogger();
   const build = { name: "ssm-association-exporter", version: "0.0.0-test", revision: "test", nodejsVersion: process.version };
-  const targets = commandLine.config.targets.map((t) => (t.regions.length > 0 ? t : { ...t, regions: options.regions }));
-  const exporter = await startExporter(commandLine.config, { logger, build, targets, defaultMetrics: false });
+  const exporter = await startExporter(commandLine.config, { logger, build, defaultMetrics: false });
   await exporter.poller.pollOnce(); // the first poll, started by startExporter
   const metricsUrl = `${exporter.server.url}/metrics`;
   return {

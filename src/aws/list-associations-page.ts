@@ -1,0 +1,115 @@
+import { z } from "zod";
+import type { Association } from "../domain/association.js";
+
+/**
+ * The boundary: one ListAssociations page as the SDK hands it over, checked before anything is read
+ * from it. The SDK does not check types (`{"Associations":"not-a-list"}` comes through as a string,
+ * an empty body as `{}`), so every field the exporter uses is validated here against the AWS model
+ * (botocore ssm/2014-11-06 `ListAssociationsResult`, `Association`, `AssociationOverview`). Unknown
+ * extra fields are ignored and optional fields may be missing; a wrong type anywhere fails the page.
+ */
+
+const optionalString = z.string().optional();
+/** Finite numbers only: a count or duration that is text, NaN or Infinity is not data. */
+const finiteNumber = z.number().refine(Number.isFinite, { message: "must be a finite number" });
+
+/**
+ * `AssociationStatusAggregatedCount`: a JSON object of status → count. Checked by hand rather than
+ * with z.record, which copies entries into a fresh object where an own `__proto__` key would be lost
+ * or turn into a prototype; here every key stays opaque text and becomes a Map entry.
+ */
+const targetCounts = z.unknown().transform((value, ctx): Map<string, number> => {
+  const counts = new Map<string, number>();
+  if (value === undefined || value === null) return counts;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    ctx.addIssue({ code: "custom", message: `must be a map of status to count, got ${Array.isArray(value) ? "an array" : typeof value}` });
+    return counts;
+  }
+  for (const [status, count] of Object.entries(value)) {
+    if (status === "") ctx.addIssue({ code: "custom", path: [status], message: "status must not be empty" });
+    else if (typeof count !== "number" || !Number.isFinite(count) || count < 0) {
+      ctx.addIssue({ code: "custom", path: [status], message: `count must be a non-negative finite number, got ${JSON.stringify(count) ?? typeof count}` });
+    } else counts.set(status, count);
+  }
+  return counts;
+});
+
+const overview = z.object({
+  Status: optionalString,
+  DetailedStatus: optionalString,
+  AssociationStatusAggregatedCount: targetCounts,
+});
+
+const validDate = z.date().refine((d) => Number.isFinite(d.getTime()), { message: "must be a valid date" });
+
+const association = z.object({
+  AssociationId: z.string().min(1, { message: "must be a non-empty string" }),
+  AssociationName: optionalString,
+  Name: optionalString,
+  DocumentVersion: optionalString,
+  AssociationVersion: optionalString,
+  ScheduleExpression: optionalString,
+  LastExecutionDate: validDate.optional(),
+  ScheduleOffset: finiteNumber.optional(),
+  Duration: finiteNumber.optional(),
+  Overview: overview.optional(),
+});
+
+const page = z.object({
+  // Always present in a real answer (an empty listing is `"Associations": []`): a page without it is
+  // not an empty account, it is a broken answer.
+  Associations: z.array(association, { error: (issue) => (issue.input === undefined ? "is missing" : "must be a list") }),
+  NextToken: z.string().nullish(),
+});
+
+export interface Page {
+  readonly associations: Association[];
+  /** undefined at the end of the listing. */
+  readonly nextToken: string | undefined;
+}
+
+/** Thrown for a page that fails the schema; `path` names the first offending field. */
+export class InvalidPageError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "InvalidPageError";
+  }
+}
+
+/** `["Associations", 3, "Overview", "AssociationStatusAggregatedCount", "Failed"]` → `Associations[3].Overview.AssociationStatusAggregatedCount.Failed`. */
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("") || "(body)";
+}
+
+/** Validates one page and converts it to our domain type. Throws InvalidPageError. */
+export function parseListAssociationsPage(output: unknown): Page {
+  const result = page.safeParse(output);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = formatPath(issue?.path ?? []);
+    const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problems)` : "";
+    throw new InvalidPageError(path, `invalid ListAssociations response: ${path} ${issue?.message ?? "is invalid"}${more}`);
+  }
+  const { Associations, NextToken } = result.data;
+  return {
+    associations: Associations.map((item) => ({
+      associationId: item.AssociationId,
+      associationName: item.AssociationName ?? "",
+      documentName: item.Name ?? "",
+      documentVersion: item.DocumentVersion ?? "",
+      associationVersion: item.AssociationVersion ?? "",
+      scheduleExpression: item.ScheduleExpression ?? "",
+      status: item.Overview?.Status ?? "",
+      detailedStatus: item.Overview?.DetailedStatus ?? "",
+      targetCounts: item.Overview?.AssociationStatusAggregatedCount ?? new Map<string, number>(),
+      lastExecutionSeconds: item.LastExecutionDate === undefined ? undefined : item.LastExecutionDate.getTime() / 1000,
+      scheduleOffsetDays: item.ScheduleOffset,
+      durationHours: item.Duration,
+    })),
+    // An empty token ends the listing, as the SDK's own paginator treats it.
+    nextToken: NextToken === null || NextToken === undefined || NextToken === "" ? undefined : NextToken,
+  };
+}

@@ -1,0 +1,141 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import type { TargetKey } from "../domain/association.js";
+import type { Snapshot, TargetState } from "../domain/snapshot.js";
+import type { BuildInfo } from "../version.js";
+
+const GAUGES_NAMED_LIKE_COUNTERS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+
+/** A target as the self-metrics see it: its account id may not be known yet. */
+export type MaybeTarget = Pick<TargetState, "accountId" | "region">;
+
+interface HeldCalls {
+  readonly region: string;
+  /** "operation\u0000outcome" → attempts. */
+  readonly counts: Map<string, number>;
+}
+
+/**
+ * The exporter's process-wide metrics, in their own prom-client registry: counters of API calls and
+ * polls, build info and the default process metrics. (The per-target gauges are rendered from the
+ * snapshot with the association data; see TARGET_FAMILIES.) Rendered only as text: prom-client's
+ * OpenMetrics rendering renames shared counter objects in place, so the OpenMetrics form is derived
+ * from this text (openmetrics.ts) and each format stays right whatever was scraped before.
+ *
+ * Every per-target series carries a known account id. API calls made while it is unknown (the default
+ * credential chain before STS answers: GetCallerIdentity itself) are held back under the identity that
+ * will learn it, and added once it does; polls and skips of a target start being counted then.
+ */
+export class SelfMetrics {
+  readonly registry = new Registry();
+  private readonly apiRequests: Counter<"account_id" | "region" | "operation" | "outcome">;
+  private readonly polls: Counter<"account_id" | "region" | "outcome">;
+  private readonly pollsSkipped: Counter<"account_id" | "region">;
+  private readonly unidentified: Gauge;
+  private readonly known = new Set<string>();
+  private readonly held = new Map<object, HeldCalls>();
+
+  constructor(build: BuildInfo, options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.apiRequests = new Counter({
+      name: "aws_ssm_exporter_api_requests_total",
+      help: "AWS API requests by operation and outcome (success or the AWS error code), one per attempt: retries and throttled attempts count, and so does a call that failed before its first attempt (no credentials).",
+      labelNames: ["account_id", "region", "operation", "outcome"],
+      registers,
+    });
+    this.polls = new Counter({
+      name: "aws_ssm_exporter_polls_total",
+      help: "Finished polls of this account and region by outcome: success, or the error that failed the poll (an AWS error code, InvalidResponse, PollTimeout).",
+      labelNames: ["account_id", "region", "outcome"],
+      registers,
+    });
+    this.pollsSkipped = new Counter({
+      name: "aws_ssm_exporter_polls_skipped_total",
+      help: "Poll ticks skipped for this account and region because its previous poll was still running (poll interval shorter than polls take, or too few --poll.concurrency).",
+      labelNames: ["account_id", "region"],
+      registers,
+    });
+    this.unidentified = new Gauge({
+      name: "aws_ssm_exporter_unidentified_targets",
+      help: "Polled regions whose account id is not known yet (STS GetCallerIdentity has not answered): they export no per-target series until it does.",
+      registers,
+    });
+    new Gauge({
+      name: "aws_ssm_exporter_build_info",
+      help: "Build of the exporter; value is always 1.",
+      labelNames: ["version", "revision", "nodejs_version"],
+      registers,
+    }).set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion }, 1);
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named *_total break the naming rule promtool checks; the per-type variants
+      // (nodejs_active_handles{type=...}, ...) carry the same information.
+      for (const name of GAUGES_NAMED_LIKE_COUNTERS) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** The registry as Prometheus text format 0.0.4. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * One API attempt. While the account is unknown it is held under `heldUnder` (the identity that will
+   * learn it), bounded to one entry per operation and outcome, until identify() is called for it.
+   */
+  recordApiCall(target: MaybeTarget, operation: string, outcome: string, heldUnder?: object): void {
+    if (target.accountId !== undefined) {
+      this.apiRequests.inc({ ...labelsOf({ accountId: target.accountId, region: target.region }), operation, outcome });
+      return;
+    }
+    if (heldUnder === undefined) return;
+    const held = this.held.get(heldUnder) ?? { region: target.region, counts: new Map<string, number>() };
+    this.held.set(heldUnder, held);
+    const key = `${operation}\u0000${outcome}`;
+    held.counts.set(key, (held.counts.get(key) ?? 0) + 1);
+  }
+
+  /** The account behind `heldUnder` is known now: what was held for it is added under that account. */
+  identify(heldUnder: object, accountId: string): void {
+    const held = this.held.get(heldUnder);
+    if (!held) return;
+    this.held.delete(heldUnder);
+    for (const [key, value] of held.counts) {
+      const [operation = "", outcome = ""] = key.split("\u0000");
+      this.apiRequests.inc({ ...labelsOf({ accountId, region: held.region }), operation, outcome }, value);
+    }
+  }
+
+  recordSkippedPoll(target: MaybeTarget): void {
+    if (target.accountId !== undefined) this.pollsSkipped.inc(labelsOf({ accountId: target.accountId, region: target.region }));
+  }
+
+  recordPoll(state: TargetState): void {
+    if (state.accountId === undefined) return;
+    this.polls.inc({ ...labelsOf({ accountId: state.accountId, region: state.region }), outcome: state.up ? "success" : (state.lastError?.code ?? "UnknownError") });
+  }
+
+  /** Targets that became known start their counters at 0 and receive what was held back for them. */
+  publish(snapshot: Snapshot): void {
+    let unidentified = 0;
+    for (const state of snapshot.targets) {
+      if (state.accountId === undefined) {
+        if (!state.pending) unidentified++;
+        continue;
+      }
+      const key = targetKeyString(state);
+      if (this.known.has(key)) continue;
+      this.known.add(key);
+      this.pollsSkipped.inc(labelsOf({ accountId: state.accountId, region: state.region }), 0);
+      this.polls.inc({ ...labelsOf({ accountId: state.accountId, region: state.region }), outcome: "success" }, 0);
+    }
+    this.unidentified.set(unidentified);
+  }
+}
+
+function labelsOf(target: TargetKey): { account_id: string; region: string } {
+  return { account_id: target.accountId, region: target.region };
+}
+
+function targetKeyString(state: MaybeTarget): string {
+  return `${state.accountId ?? ""}/${state.region}`;
+}

@@ -1,0 +1,162 @@
+import type { Snapshot, TargetState } from "../domain/snapshot.js";
+import { combine, compressChunk, compressFinal, gzipMember, type Chunk } from "./gzip.js";
+import { toOpenMetrics } from "./openmetrics.js";
+import { familyHeader, renderTargetFamilies, SNAPSHOT_FAMILIES } from "./render.js";
+import type { SelfMetrics } from "./self-metrics.js";
+
+export type Format = "text" | "openmetrics";
+export type Encoding = "gzip" | "identity";
+
+export const CONTENT_TYPES: Readonly<Record<Format, string>> = {
+  text: "text/plain; version=0.0.4; charset=utf-8",
+  openmetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8",
+};
+
+/** What a scrape writes: chunks in order, their total length and the headers that describe them. */
+export interface Body {
+  readonly chunks: readonly Buffer[];
+  readonly length: number;
+  readonly contentType: string;
+  readonly encoding: Encoding;
+}
+
+/** The snapshot being served, rendered: every chunk, and the sums a gzip trailer needs. */
+interface Served {
+  readonly snapshot: Snapshot;
+  readonly text: readonly Buffer[];
+  readonly deflate: readonly Buffer[];
+  readonly textLength: number;
+  readonly deflateLength: number;
+  readonly crc32: number;
+  readonly seriesCount: number;
+}
+
+interface RenderedTarget {
+  readonly state: TargetState;
+  /** One chunk per family, in SNAPSHOT_FAMILIES order. */
+  readonly chunks: readonly Chunk[];
+  readonly seriesCount: number;
+}
+
+/** The self-metrics in one format, as text and as a final DEFLATE block. */
+interface Tail {
+  readonly text: Buffer;
+  readonly deflate: Buffer;
+}
+
+/** Rendered self-metrics are reused this long (or until the next publish): scrapes in a burst (HA pairs, benchmarks) cost nothing extra. */
+const TAIL_TTL_MS = 1_000;
+
+/**
+ * The one owner of the bytes on /metrics (kube-state-metrics' store/writer split).
+ *
+ * publish(snapshot) renders only the targets whose state changed (targets publish as their polls
+ * finish), compresses each of their chunks once, and swaps the result in with one assignment: a scrape
+ * sees the old snapshot or the new one, never a mix. body(format, encoding) takes the served snapshot
+ * synchronously, then only appends the small self-metrics tail — as text, or derived OpenMetrics ending
+ * in `# EOF` — and, for gzip, splices the cached DEFLATE chunks into one gzip member.
+ */
+export class ExpositionStore {
+  private served: Served | undefined;
+  private headers: Chunk[] | undefined;
+  private readonly cache = new Map<number, RenderedTarget>();
+  private tails: { readonly at: number; readonly rendering: Promise<Record<Format, Tail>> } | undefined;
+  private publishing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly selfMetrics: SelfMetrics,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The snapshot being served, undefined before the first publish. */
+  snapshot(): Snapshot | undefined {
+    return this.served?.snapshot;
+  }
+
+  seriesCount(): number {
+    return this.served?.seriesCount ?? 0;
+  }
+
+  /** Renders what changed and swaps it in. Calls are serialised, so a slow render never overtakes a newer one. */
+  publish(snapshot: Snapshot): Promise<void> {
+    const run = this.publishing.then(() => this.render(snapshot));
+    this.publishing = run.catch(() => undefined);
+    return run;
+  }
+
+  async body(format: Format, encoding: Encoding): Promise<Body> {
+    const served = this.served; // taken once: this response is from this snapshot, whatever is published meanwhile
+    const tail = await this.tail(format);
+    const contentType = CONTENT_TYPES[format];
+    if (encoding === "gzip") {
+      const gzip = gzipMember(served ?? EMPTY, tail);
+      return { chunks: gzip.chunks, length: gzip.length, contentType, encoding };
+    }
+    const text = served?.text ?? [];
+    return { chunks: [...text, tail.text], length: (served?.textLength ?? 0) + tail.text.length, contentType, encoding };
+  }
+
+  private async render(snapshot: Snapshot): Promise<void> {
+    this.headers ??= await Promise.all(SNAPSHOT_FAMILIES.map((family) => compressChunk(Buffer.from(familyHeader(family), "utf8"))));
+    const targets: RenderedTarget[] = [];
+    for (const [index, state] of snapshot.targets.entries()) {
+      let rendered = this.cache.get(index);
+      if (rendered?.state !== state) {
+        rendered = await renderTarget(state);
+        this.cache.set(index, rendered);
+      }
+      targets.push(rendered);
+    }
+    for (const index of [...this.cache.keys()]) if (index >= snapshot.targets.length) this.cache.delete(index);
+
+    const ordered: Chunk[] = [];
+    SNAPSHOT_FAMILIES.forEach((_, i) => {
+      ordered.push(this.headers?.[i] as Chunk);
+      for (const target of targets) {
+        const chunk = target.chunks[i];
+        if (chunk && chunk.text.length > 0) ordered.push(chunk);
+      }
+    });
+    const sums = combine(ordered);
+    // One synchronous step: the rendered bytes and the counters' view of the targets change together.
+    this.served = {
+      snapshot,
+      text: ordered.map((c) => c.text),
+      deflate: ordered.map((c) => c.deflate),
+      ...sums,
+      seriesCount: targets.reduce((n, t) => n + t.seriesCount, 0),
+    };
+    this.selfMetrics.publish(snapshot);
+    // A finished poll changed the counters too: the next scrape renders them anew, never from before it.
+    this.tails = undefined;
+  }
+
+  /** The self-metrics tail in one format; both formats come from one rendering, at most TAIL_TTL_MS old. */
+  private async tail(format: Format): Promise<Tail> {
+    const now = this.now();
+    let tails = this.tails;
+    if (!tails || now - tails.at >= TAIL_TTL_MS) {
+      const rendering = this.selfMetrics.text().then((text) => ({ text: tailOf(text), openmetrics: tailOf(`${toOpenMetrics(text)}# EOF\n`) }));
+      tails = { at: now, rendering };
+      this.tails = tails;
+      const current = tails;
+      rendering.catch(() => {
+        if (this.tails === current) this.tails = undefined;
+      });
+    }
+    return (await tails.rendering)[format];
+  }
+}
+
+function tailOf(text: string): Tail {
+  const bytes = Buffer.from(text, "utf8");
+  return { text: bytes, deflate: compressFinal(bytes) };
+}
+
+const EMPTY = { deflate: [], deflateLength: 0, textLength: 0, crc32: 0 };
+
+async function renderTarget(state: TargetState): Promise<RenderedTarget> {
+  const { families, seriesCount } = renderTargetFamilies(state);
+  const chunks = await Promise.all(families.map((f) => compressChunk(Buffer.from(f, "utf8"))));
+  return { state, chunks, seriesCount };
+}

@@ -33,6 +33,7 @@ const ALERTS = [
   "SsmAssociationNotExecuted",
   "SsmExporterPollFailing",
   "SsmExporterDataStale",
+  "SsmExporterUnidentifiedTargets",
   "SsmExporterAbsent",
 ];
 

@@ -28,7 +28,7 @@ describe("Prometheus rules", () => {
   it(`promtool check rules ${SHIPPED} is clean`, () => {
     const result = promtool("check", "rules", SHIPPED);
     expectSuccess(result, "promtool check rules");
-    expect(result.output).toMatch(/SUCCESS: 7 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 8 rules found/);
     expect(result.output).not.toMatch(/WARNING|error/i);
   });
 

@@ -10,8 +10,8 @@ import type { Association } from "../domain/association.js";
  */
 
 const optionalString = z.string().optional();
-/** Finite numbers only: a count or duration that is text, NaN or Infinity is not data. */
-const finiteNumber = z.number().refine(Number.isFinite, { message: "must be a finite number" });
+/** zod's number is finite: a duration that is text, NaN or Infinity is not data. */
+const finiteNumber = z.number();
 
 /**
  * `AssociationStatusAggregatedCount`: a JSON object of status → count. Checked by hand rather than
@@ -40,7 +40,8 @@ const overview = z.object({
   AssociationStatusAggregatedCount: targetCounts,
 });
 
-const validDate = z.date().refine((d) => Number.isFinite(d.getTime()), { message: "must be a valid date" });
+/** zod's date rejects an Invalid Date. */
+const validDate = z.date();
 
 const association = z.object({
   AssociationId: z.string().min(1, { message: "must be a non-empty string" }),

@@ -20,7 +20,7 @@ function problemsOf(path: string): readonly string[] {
 describe("config file", () => {
   it("reads a single-account file", () => {
     expect(loadTargetsFile(fixture("single-account.ok.yaml"))).toEqual([
-      { roleArn: undefined, externalId: undefined, sessionName: "ssm-association-exporter", regions: ["us-east-1", "eu-west-1"], filters: [] },
+      { roleArn: undefined, externalId: undefined, sessionName: "ssm-association-exporter", accountId: undefined, regions: ["us-east-1", "eu-west-1"], filters: [] },
     ]);
   });
 
@@ -30,6 +30,7 @@ describe("config file", () => {
         roleArn: undefined,
         externalId: undefined,
         sessionName: "ssm-association-exporter",
+        accountId: undefined,
         regions: ["us-east-1"],
         filters: [{ key: "AssociationStatusName", value: "Failed" }],
       },
@@ -37,6 +38,7 @@ describe("config file", () => {
         roleArn: "arn:aws:iam::111122223333:role/ssm-association-exporter",
         externalId: "fleet-monitoring",
         sessionName: "prometheus-exporter",
+        accountId: undefined,
         regions: ["us-east-1", "eu-west-1", "ap-southeast-2"],
         filters: [],
       },
@@ -44,6 +46,7 @@ describe("config file", () => {
         roleArn: "arn:aws:iam::444455556666:role/org/ssm-association-exporter",
         externalId: undefined,
         sessionName: "ssm-association-exporter",
+        accountId: undefined,
         regions: ["eu-central-1"],
         filters: [
           { key: "Name", value: "AWS-RunPatchBaseline" },
@@ -53,7 +56,19 @@ describe("config file", () => {
     ]);
   });
 
+  it("reads account ids: quoted, 12 digits, leading zeros kept", () => {
+    expect(loadTargetsFile(fixture("account-ids.ok.yaml")).map((t) => [t.roleArn, t.accountId])).toEqual([
+      [undefined, "012345678901"],
+      ["arn:aws:iam::111122223333:role/ssm-association-exporter", "111122223333"],
+    ]);
+  });
+
   const bad: Record<string, string[]> = {
+    "account-ids.bad.yaml": [
+      "targets[0].account_id: must be a string (a 12-digit AWS account id, quoted)",
+      'targets[1].account_id: "12345" is not a 12-digit AWS account id',
+      'targets[2].account_id: "444455556666" is not the account of role_arn (111122223333)',
+    ],
     "bad-region.bad.yaml": ['targets[2].regions[0]: "us-eest-1" is not a region'],
     "many-problems.bad.yaml": [
       'targets[0].role_arn: "arn:aws:iam::12345:role/short-account" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)',
@@ -82,7 +97,7 @@ describe("config file", () => {
   it("has a test for every fixture", () => {
     const fixtures = readdirSync(dir);
     expect(fixtures.filter((f) => f.endsWith(".bad.yaml")).sort()).toEqual([...Object.keys(bad), "not-yaml.bad.yaml"].sort());
-    expect(fixtures.filter((f) => f.endsWith(".ok.yaml")).sort()).toEqual(["multi-account.ok.yaml", "single-account.ok.yaml"]);
+    expect(fixtures.filter((f) => f.endsWith(".ok.yaml")).sort()).toEqual(["account-ids.ok.yaml", "multi-account.ok.yaml", "single-account.ok.yaml"]);
   });
 
   it("is read through --config.file and SSM_EXPORTER_CONFIG_FILE", () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startSimulator, type RunningSimulator } from "../src/simulator/server.js";
 import { waitFor } from "./helpers.js";
@@ -107,4 +110,67 @@ describe("the exporter process against the simulator", () => {
       simulator.sim.clearFaults();
     }
   });
+
+  it("logs SIGHUP and keeps serving (configuration is read only at start)", async () => {
+    const port = await freePort();
+    const run = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--poll.interval=2s"], env());
+    onTestFinished(() => {
+      run.child.kill("SIGKILL");
+    });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "readyz 200");
+    run.child.kill("SIGHUP");
+    await waitFor(() => run.stdout().includes("SIGHUP ignored"), 5_000, "the SIGHUP log line");
+    const line = run.stdout().split("\n").find((l) => l.includes("SIGHUP ignored")) ?? "{}";
+    expect(JSON.parse(line)).toMatchObject({ level: "warn", signal: "SIGHUP", msg: "SIGHUP ignored: configuration is read only at start; restart the exporter to apply changes" });
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    run.child.kill("SIGTERM");
+    expect(await run.exited()).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe("the exporter process without AWS credentials", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "no-credentials-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const noCredentials = {
+    AWS_CONFIG_FILE: "/nonexistent",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_ENDPOINT_URL_SSM: "http://127.0.0.1:9",
+    AWS_ENDPOINT_URL_STS: "http://127.0.0.1:9",
+  };
+
+  async function run(targets: string): Promise<{ text: string; log: string }> {
+    const file = join(scratch, `${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, targets);
+    const port = await freePort();
+    const exporter = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, `--config.file=${file}`, "--aws.max-attempts=1"], noCredentials);
+    onTestFinished(() => {
+      exporter.child.kill("SIGKILL");
+    });
+    // Readiness means serving: every target's first poll has finished, here by failing.
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "readyz 200");
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(promtoolCheckMetrics(text)).toBe("");
+    expect(text).not.toContain('account_id=""');
+    exporter.child.kill("SIGTERM");
+    expect(await exporter.exited()).toEqual({ code: 0, signal: null });
+    return { text, log: exporter.stdout() };
+  }
+
+  it("counts the credential-provider failure under a configured account id, with up 0", async () => {
+    const { text, log } = await run('targets:\n  - account_id: "123456789012"\n    regions: [us-east-1]\n');
+    expect(log).toContain('"operation":"ListAssociations","aws_error":"CredentialsProviderError"');
+    expect(text).toContain('aws_ssm_exporter_up{account_id="123456789012",region="us-east-1"} 0');
+    expect(text).toMatch(/^aws_ssm_exporter_api_requests_total\{operation="ListAssociations",outcome="CredentialsProviderError",account_id="123456789012",region="us-east-1"\} 1$/m);
+    expect(text).toMatch(/^aws_ssm_exporter_polls_total\{outcome="CredentialsProviderError",account_id="123456789012",region="us-east-1"\} 1$/m);
+    expect(text).toContain("aws_ssm_exporter_unidentified_targets 0");
+  }, 30_000);
+
+  it("exports no per-target series while the account is unknown, and counts the region as unidentified", async () => {
+    const { text, log } = await run("targets:\n  - regions: [us-east-1, eu-west-1]\n");
+    expect(log).toContain('"operation":"GetCallerIdentity","aws_error":"CredentialsProviderError"');
+    expect(text).toContain("aws_ssm_exporter_unidentified_targets 2");
+    expect(text).not.toMatch(/^aws_ssm_exporter_up\{/m);
+    expect(text).not.toMatch(/^aws_ssm_exporter_api_requests_total\{/m);
+  }, 30_000);
 });

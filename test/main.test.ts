@@ -161,8 +161,8 @@ describe("the exporter process without AWS credentials", () => {
     const { text, log } = await run('targets:\n  - account_id: "123456789012"\n    regions: [us-east-1]\n');
     expect(log).toContain('"operation":"ListAssociations","aws_error":"CredentialsProviderError"');
     expect(text).toContain('aws_ssm_exporter_up{account_id="123456789012",region="us-east-1"} 0');
-    expect(text).toMatch(/^aws_ssm_exporter_api_requests_total\{operation="ListAssociations",outcome="CredentialsProviderError",account_id="123456789012",region="us-east-1"\} 1$/m);
-    expect(text).toMatch(/^aws_ssm_exporter_polls_total\{outcome="CredentialsProviderError",account_id="123456789012",region="us-east-1"\} 1$/m);
+    expect(text).toMatch(/^aws_ssm_exporter_api_requests_total\{account_id="123456789012",region="us-east-1",operation="ListAssociations",outcome="CredentialsProviderError"\} 1$/m);
+    expect(text).toMatch(/^aws_ssm_exporter_polls_total\{account_id="123456789012",region="us-east-1",outcome="CredentialsProviderError"\} 1$/m);
     expect(text).toContain("aws_ssm_exporter_unidentified_targets 0");
   }, 30_000);
 

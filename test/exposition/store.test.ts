@@ -49,7 +49,7 @@ describe("ExpositionStore", () => {
     expect(text.endsWith("\n# EOF\n")).toBe(true);
     expect(text.split("\n").slice(0, -1)).not.toContain("");
     expect(text).toContain("# TYPE aws_ssm_exporter_api_requests counter\n");
-    expect(text).toContain('aws_ssm_exporter_api_requests_total{operation="ListAssociations",outcome="success",account_id="123456789012",region="us-east-1"} 1\n');
+    expect(text).toContain('aws_ssm_exporter_api_requests_total{account_id="123456789012",region="us-east-1",operation="ListAssociations",outcome="success"} 1\n');
     expect(text).toContain("# TYPE process_cpu_seconds counter\n");
     expect(text).toMatch(/^process_cpu_seconds_total \S+$/m);
   });

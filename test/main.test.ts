@@ -128,6 +128,38 @@ describe("the exporter process against the simulator", () => {
   });
 });
 
+describe("the exporter process at trace level", () => {
+  it("never logs AWS credentials: neither its own secret nor the assumed role's secret and session token", async () => {
+    const simulator = await startSimulator();
+    onTestFinished(() => simulator.close());
+    simulator.sim.generate({ region: "us-east-1", accountId: "111122223333" }, 5, 1);
+    const dir = mkdtempSync(join(tmpdir(), "trace-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "targets.yaml");
+    writeFileSync(file, "targets:\n  - role_arn: arn:aws:iam::111122223333:role/reader\n    regions: [us-east-1]\n");
+    const port = await freePort();
+    const run = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, `--config.file=${file}`, "--log.level=trace"], {
+      AWS_ENDPOINT_URL_SSM: simulator.url,
+      AWS_ENDPOINT_URL_STS: simulator.url,
+      AWS_ACCESS_KEY_ID: "AKIDSIMULATED0000001",
+      AWS_SECRET_ACCESS_KEY: "own-secret-never-logged",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
+    onTestFinished(() => {
+      run.child.kill("SIGKILL");
+    });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "readyz 200");
+    await fetch(`http://127.0.0.1:${port}/metrics`);
+    run.child.kill("SIGTERM");
+    expect(await run.exited()).toEqual({ code: 0, signal: null });
+    const issued = simulator.sim.issuedCredentials();
+    expect(issued.length).toBeGreaterThan(0);
+    const log = run.stdout() + run.stderr();
+    expect(log).toContain('"msg":"poll succeeded"');
+    for (const secret of ["own-secret-never-logged", ...issued.flatMap((c) => [c.secretAccessKey, c.sessionToken])]) expect(log).not.toContain(secret);
+  });
+});
+
 describe("the exporter process without AWS credentials", () => {
   const scratch = mkdtempSync(join(tmpdir(), "no-credentials-"));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -47,7 +47,11 @@ export function createApp(options: AppOptions): express.Express {
         serializers: {
           req: redactedRequest,
           // Response headers carry nothing secret today, but a Set-Cookie never belongs in a log.
-          res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
+          res: (res: { statusCode?: number; headers?: Record<string, unknown> }) => {
+            const headers = { ...res.headers };
+            delete headers["set-cookie"];
+            return { statusCode: res.statusCode, headers };
+          },
         },
       }),
     );

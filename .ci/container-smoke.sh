@@ -131,10 +131,12 @@ wait_for() { # description, url, regex on "<status> <body>", seconds
   done
 }
 wait_for "/healthz 200" "$base/healthz" '^200 ' 15
-wait_for "/readyz 503 (no successful poll)" "$base/readyz" '^503 ' 5
-wait_for "/metrics with aws_ssm_exporter_up 0 for us-east-1" "$base/metrics" 'aws_ssm_exporter_up\{[^}]*region="us-east-1"[^}]*\} 0' 20
+# Readiness means serving: ready once the first poll has finished, here by failing (nothing listens).
+wait_for "/readyz 200 (first poll finished, failed)" "$base/readyz" '^200 ' 20
+# STS is unreachable too, so the region's account is unknown: it exports no per-target series, only this count.
+wait_for "/metrics with aws_ssm_exporter_unidentified_targets 1" "$base/metrics" 'aws_ssm_exporter_unidentified_targets 1' 20
 metrics="$(http_get "$base/metrics")"
-grep -E '^aws_ssm_exporter_(up|build_info|api_requests_total)\{' <<<"$metrics" || true
+grep -E '^aws_ssm_exporter_(up|build_info|api_requests_total|unidentified_targets)\b' <<<"$metrics" || true
 grep -q "revision=\"$revision\"" <<<"$metrics" || fail "build_info does not carry revision $revision"
 
 kill -TERM "$exporter_pid"

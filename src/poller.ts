@@ -45,7 +45,8 @@ export class Poller {
   private readonly shutdown = new AbortController();
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly states: TargetState[];
-  private readonly inFlight = new Map<number, { done: Promise<void>; deadline: number }>();
+  /** Running or queued polls; `deadline` is set when a poll gets its concurrency slot. */
+  private readonly inFlight = new Map<number, { done: Promise<void>; deadline: number | undefined }>();
   private publishing: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
@@ -100,7 +101,7 @@ export class Poller {
         void this.startTarget(i);
         return;
       }
-      if (running.deadline - this.now() <= DEADLINE_SLACK_MS) {
+      if (running.deadline !== undefined && running.deadline - this.now() <= DEADLINE_SLACK_MS) {
         void running.done.then(() => (this.shutdown.signal.aborted || this.inFlight.has(i) ? undefined : this.startTarget(i)));
         return;
       }
@@ -114,9 +115,12 @@ export class Poller {
   }
 
   private startTarget(index: number): Promise<void> {
-    // The deadline counts from the tick: a poll that waits for a concurrency slot spends its own time.
-    const deadline = this.now() + this.options.timeoutMs;
-    const done = this.limit(() => this.pollSource(index, deadline))
+    const entry: { done: Promise<void>; deadline: number | undefined } = { done: Promise.resolve(), deadline: undefined };
+    // The deadline counts from when the poll gets its slot: waiting behind a hung target costs it nothing.
+    const done = this.limit(() => {
+      entry.deadline = this.now() + this.options.timeoutMs;
+      return this.pollSource(index, entry.deadline);
+    })
       .then((state) => {
         if (this.shutdown.signal.aborted) return;
         this.states[index] = state;
@@ -128,7 +132,8 @@ export class Poller {
         return this.publishing;
       })
       .finally(() => this.inFlight.delete(index));
-    this.inFlight.set(index, { done, deadline });
+    entry.done = done;
+    this.inFlight.set(index, entry);
     return done;
   }
 

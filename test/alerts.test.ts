@@ -32,8 +32,8 @@ const ALERTS = [
   "SsmAssociationTargetsFailed",
   "SsmAssociationNotExecuted",
   "SsmExporterPollFailing",
-  "SsmExporterDataStale",
   "SsmExporterUnidentifiedTargets",
+  "SsmExporterDataStale",
   "SsmExporterAbsent",
 ];
 

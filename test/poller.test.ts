@@ -229,6 +229,19 @@ describe("Poller deadlines", () => {
     expect(published).toHaveLength(2);
   });
 
+  it("counts a queued target's deadline from when it gets its slot: waiting behind a hung target costs it nothing", async () => {
+    const hung = new FakeSource("us-east-1");
+    const slowButFine = new FakeSource("eu-west-1");
+    hung.answers.push(never);
+    slowButFine.answers.push(() => new Promise((resolve) => setTimeout(() => resolve([patchBaseline]), 150)));
+    const { poller } = setup([hung, slowButFine], 1, { timeoutMs: 250 });
+    const snapshot = await poller.pollOnce();
+    expect(snapshot.targets.map((t) => [t.region, t.up, t.lastError?.code])).toEqual([
+      ["us-east-1", false, "PollTimeout"],
+      ["eu-west-1", true, undefined],
+    ]);
+  });
+
   it("a tick due at the running poll's deadline waits for it instead of skipping (--poll.timeout = --poll.interval)", async () => {
     const hung = new FakeSource("us-east-1");
     hung.answers.push(never);

@@ -392,10 +392,9 @@ describe("fault matrix: a poll that overruns --poll.timeout", () => {
   });
   afterAll(() => h.stack.close());
 
-  // Fails on assertions 4 and 5 at the time of writing: every target's deadline counts from the tick,
-  // so the target queued behind the one that used its whole --poll.timeout starts with no time left and
-  // fails with PollTimeout too, without a single AWS call (see the README: a slow target "never delays
-  // or blanks the others").
+  // The regression row of 693e8d4: while every target's deadline counted from the tick, the target
+  // queued behind the one that used its whole --poll.timeout started with no time left and failed with
+  // PollTimeout too, without a single AWS call (assertions 4 and 5 failed here).
   it("hang with 3 attempts of 900 ms → ListAssociations PollTimeout, ended within 1.5 s", async () => {
     await failingRow(
       h,

@@ -92,6 +92,12 @@ describe("several accounts and regions from --config.file", () => {
     expect(sampleValue(text, "aws_ssm_exporter_api_requests_total", { account_id: "111122223333", region: "us-east-1", operation: "ListAssociations", outcome: "success" })).toBeGreaterThanOrEqual(3);
     expect(sampleValue(text, "aws_ssm_exporter_api_requests_total", { account_id: "111122223333", region: "us-east-1", operation: "AssumeRole", outcome: "success" })).toBe(1);
     expect(sampleValue(text, "aws_ssm_exporter_api_requests_total", { account_id: DEFAULT_ACCOUNT, region: "us-east-1", operation: "GetCallerIdentity", outcome: "success" })).toBe(1);
+    // Per-target counters exist from the start at 0, and no series is ever labelled with an empty account.
+    for (const { accountId, region } of TARGETS) {
+      expect(sampleValue(text, "aws_ssm_exporter_polls_skipped_total", { account_id: accountId, region }), `${accountId}/${region}`).toBe(0);
+      expect(sampleValue(text, "aws_ssm_exporter_polls_total", { account_id: accountId, region, outcome: "success" }), `${accountId}/${region}`).toBeGreaterThanOrEqual(1);
+    }
+    expect(text).not.toContain('account_id=""');
   });
 
   it("a throttled target goes down alone; the others stay up with fresh data", async () => {

@@ -1,5 +1,5 @@
 /**
- * The soak's data: a seeded fleet in the simulator and one churn step per poll. Creates, deletes,
+ * The soak's data: a seeded fleet in the simulator and a churn step at the start of a poll. Creates, deletes,
  * renames to hostile names, status flips and target-count changes, with the association count kept
  * near its target.
  *
@@ -129,7 +129,10 @@ export class Churner {
     this.stats = { steps: 0, creates: 0, deletes: 0, renames: 0, statusFlips: 0, countMapChanges: 0, minCount: target, maxCount: target };
   }
 
-  /** target − 1 generated associations plus the sentinel (AssociationVersion "0"), pools filled. */
+  /**
+   * target − 1 generated associations plus the sentinel, pools filled. The sentinel says which data a
+   * scrape serves: AssociationVersion = the churn step, DocumentVersion = the poll that read it.
+   */
   seedData(): void {
     this.sim.generate(this.scope, this.target - 1, this.seed);
     this.sim.addAssociation(this.scope, {
@@ -137,21 +140,27 @@ export class Churner {
       AssociationId: SENTINEL_ID,
       AssociationName: "soak-sentinel",
       AssociationVersion: "0",
-      DocumentVersion: "$DEFAULT",
+      DocumentVersion: "0",
       ScheduleExpression: "rate(30 minutes)",
       Overview: { Status: "Success", DetailedStatus: "Success", AssociationStatusAggregatedCount: { Success: 1 } },
     });
     this.refillPools(this.ids());
   }
 
+  /** Marks the data with the poll about to read it: the sentinel's DocumentVersion becomes `poll`. */
+  markPoll(poll: number): WireAssociation[] {
+    this.sim.updateAssociation(this.scope, SENTINEL_ID, { DocumentVersion: String(poll) });
+    return this.sim.getAssociations(this.scope);
+  }
+
   /**
-   * One churn step for poll `poll`: the sentinel's AssociationVersion becomes `poll`, then creates,
-   * deletes, renames, status flips and count-map changes. Returns the data the poll must serve.
+   * Churn step number `version`: the sentinel's AssociationVersion becomes `version`, then creates,
+   * deletes, renames, status flips and count-map changes.
    */
-  step(poll: number): WireAssociation[] {
+  step(version: number): void {
     const rng = this.rng;
     const int = (lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
-    this.sim.updateAssociation(this.scope, SENTINEL_ID, { AssociationVersion: String(poll) });
+    this.sim.updateAssociation(this.scope, SENTINEL_ID, { AssociationVersion: String(version) });
 
     let ids = this.ids();
     const count = ids.length;
@@ -164,7 +173,7 @@ export class Churner {
       this.forget(id);
       this.stats.deletes++;
     }
-    const templates = generateAssociations(creates, { seed: this.seed * 100_003 + poll, region: this.scope.region });
+    const templates = generateAssociations(creates, { seed: this.seed * 100_003 + version, region: this.scope.region });
     for (const template of templates) {
       this.created++;
       // A UUID like the generated ones (same length), unique by its first group: the creation counter.
@@ -206,11 +215,10 @@ export class Churner {
       this.stats.statusFlips++;
     }
 
-    const after = this.sim.getAssociations(this.scope);
+    const after = this.ids().length;
     this.stats.steps++;
-    this.stats.minCount = Math.min(this.stats.minCount, after.length);
-    this.stats.maxCount = Math.max(this.stats.maxCount, after.length);
-    return after;
+    this.stats.minCount = Math.min(this.stats.minCount, after);
+    this.stats.maxCount = Math.max(this.stats.maxCount, after);
   }
 
   private refillPools(ids: readonly string[]): void {

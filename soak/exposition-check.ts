@@ -12,17 +12,21 @@ import type { WireAssociation } from "../src/simulator/types.js";
 export const VARIANTS = ["text", "openmetrics", "text+gzip", "openmetrics+gzip"] as const;
 export type Variant = (typeof VARIANTS)[number];
 
-/** The association the soak bumps at every churn step: its AssociationVersion is the poll number. */
+/** The soak's marker association: AssociationVersion = the churn step of the data, DocumentVersion = the poll that read it. */
 export const SENTINEL_ID = "00000000-50a4-4000-8000-00000000c0de";
 
 export const INFO = "aws_ssm_association_info";
 const ASSOCIATION_PREFIX = "aws_ssm_association_";
 const EXPORTER_ASSOCIATIONS = "aws_ssm_exporter_associations";
+const POLL_DURATION = "aws_ssm_exporter_poll_duration_seconds";
 export const API_REQUESTS = "aws_ssm_exporter_api_requests_total";
 const POLLS_SKIPPED = "aws_ssm_exporter_polls_skipped_total";
 /** Family names as parse-prometheus-text-format reports them: the sample name, which loses `_total` in the known text-format bug. */
 const API_REQUESTS_NAMES = new Set([API_REQUESTS, API_REQUESTS.slice(0, -"_total".length)]);
 const POLLS_SKIPPED_NAMES = new Set([POLLS_SKIPPED, POLLS_SKIPPED.slice(0, -"_total".length)]);
+/** Finished polls by outcome (exporters from 056e010 on); absent in older builds. */
+const POLLS = "aws_ssm_exporter_polls_total";
+const POLLS_NAMES = new Set([POLLS, POLLS.slice(0, -"_total".length)]);
 /** Target-count keys the exporter always renders (0 when absent), see src/exposition/families.ts. */
 const ALWAYS_PRESENT_TARGET_STATUSES = ["Success", "Failed", "Pending"];
 
@@ -56,8 +60,10 @@ export interface CheckedResponse {
   readonly violations: string[];
   readonly wireBytes: number;
   readonly textBytes: number;
-  /** The sentinel's association_version: the poll whose data this response serves (undefined = no sentinel). */
+  /** The sentinel's association_version: the churn step whose data this response serves (undefined = no sentinel). */
   readonly version: number | undefined;
+  /** The sentinel's document_version: the poll that read this data (undefined = no sentinel). */
+  readonly poll: number | undefined;
   /** Number of aws_ssm_association_info series. */
   readonly infoCount: number;
   /** Sum of aws_ssm_exporter_associations over targets. */
@@ -69,6 +75,10 @@ export interface CheckedResponse {
   /** aws_ssm_exporter_api_requests_total samples as `operation/outcome` → summed value. */
   readonly apiRequests: Record<string, number>;
   readonly pollsSkipped: number;
+  /** aws_ssm_exporter_poll_duration_seconds (the latest poll's), summed over targets; undefined if absent. */
+  readonly pollDurationSeconds: number | undefined;
+  /** aws_ssm_exporter_polls_total by outcome; undefined when the exporter has no such metric. */
+  readonly pollsByOutcome: Record<string, number> | undefined;
   /** The decoded body ("" when it could not be decoded), for dumps of failing responses. */
   readonly text: string;
 }
@@ -255,18 +265,42 @@ function emptyResult(variant: Variant, res: RawResponse, violations: string[], t
     wireBytes: res.body.length,
     textBytes,
     version: undefined,
+    poll: undefined,
     infoCount: 0,
     exporterAssociations: 0,
     digest: "",
     model: new Map(),
     apiRequests: {},
     pollsSkipped: 0,
+    pollDurationSeconds: undefined,
+    pollsByOutcome: undefined,
     text,
   };
 }
 
-/** Every check of one response that needs nothing but the response. */
-export function checkResponse(variant: Variant, res: RawResponse): CheckedResponse {
+/**
+ * The sentinel's markers, found quickly in a decoded body (no parsing): which churn step and which poll
+ * the body serves. Undefined when the sentinel's info line is absent or unreadable.
+ */
+export function findMarkers(text: string): { version: number; poll: number } | undefined {
+  const needle = `association_id="${SENTINEL_ID}"`;
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
+    const start = text.lastIndexOf("\n", at) + 1;
+    if (!text.startsWith(`${INFO}{`, start)) continue;
+    const end = text.indexOf("\n", at);
+    const line = text.slice(start, end === -1 ? undefined : end);
+    const version = /[{,]association_version="(\d+)"/.exec(line)?.[1];
+    const poll = /[{,]document_version="(\d+)"/.exec(line)?.[1];
+    return version === undefined || poll === undefined ? undefined : { version: Number(version), poll: Number(poll) };
+  }
+  return undefined;
+}
+
+/**
+ * Every check of one response that needs nothing but the response. `onDecoded` gets the decoded body
+ * before the (slow) checks run.
+ */
+export function checkResponse(variant: Variant, res: RawResponse, onDecoded?: (text: string) => void): CheckedResponse {
   const violations: string[] = [];
   if (res.status !== 200) {
     violations.push(`HTTP ${res.status}: ${res.body.toString("utf8").slice(0, 200)}`);
@@ -304,6 +338,7 @@ export function checkResponse(variant: Variant, res: RawResponse): CheckedRespon
     violations.push("body is not valid UTF-8");
     return emptyResult(variant, res, violations, bytes.length);
   }
+  onDecoded?.(text);
 
   let body = text;
   const eofLines = eofLineNumbers(text);
@@ -331,6 +366,8 @@ export function checkResponse(variant: Variant, res: RawResponse): CheckedRespon
   let exporterAssociations = 0;
   const apiRequests: Record<string, number> = {};
   let pollsSkipped = 0;
+  let pollsByOutcome: Record<string, number> | undefined;
+  let pollDurationSeconds: number | undefined;
   const status = new Map<string, string[]>();
   const detailed = new Map<string, string[]>();
   const targets = new Map<string, Record<string, number>>();
@@ -352,6 +389,14 @@ export function checkResponse(variant: Variant, res: RawResponse): CheckedRespon
       }
     } else if (POLLS_SKIPPED_NAMES.has(family.name)) {
       for (const m of family.metrics) pollsSkipped += Number(m.value);
+    } else if (family.name === POLL_DURATION) {
+      for (const m of family.metrics) pollDurationSeconds = (pollDurationSeconds ?? 0) + Number(m.value);
+    } else if (POLLS_NAMES.has(family.name)) {
+      pollsByOutcome ??= {};
+      for (const m of family.metrics) {
+        const outcome = m.labels?.outcome ?? "";
+        pollsByOutcome[outcome] = (pollsByOutcome[outcome] ?? 0) + Number(m.value);
+      }
     }
   }
   for (const family of families) {
@@ -405,12 +450,15 @@ export function checkResponse(variant: Variant, res: RawResponse): CheckedRespon
     wireBytes: res.body.length,
     textBytes: bytes.length,
     version: sentinel === undefined ? undefined : Number(sentinel.association_version),
+    poll: sentinel === undefined ? undefined : Number(sentinel.document_version),
     infoCount: info.size,
     exporterAssociations,
     digest: digestOf(model.values()),
     model,
     apiRequests,
     pollsSkipped,
+    pollDurationSeconds,
+    pollsByOutcome,
     text,
   };
 }

@@ -2,12 +2,10 @@
  * A loopback HTTP proxy in front of the simulator that can hold the first page of a ListAssociations
  * poll. The exporter's AWS_ENDPOINT_URL_SSM / _STS point here; every request is forwarded unchanged.
  *
- * Why: the soak must see the data of every poll before the next poll's churn replaces it. The churn
- * runs in the simulator's onBeforeList hook, synchronously, so the hook itself cannot wait. Holding the
- * request that starts poll k+1 (a ListAssociations call without NextToken) until a scrape has shown
- * poll k makes "every published poll is observed" deterministic instead of a race between scrapers
- * and the poll interval. The hold is bounded by the caller's gate function (kept below the SDK's
- * request timeout), and a poll that is held long only makes the exporter skip interval ticks.
+ * The soak holds a poll's first page (a ListAssociations call without NextToken) only while it reads
+ * the exporter's heap, so that no poll is in flight during the reading (a fraction of a second; the
+ * exporter's --poll.timeout keeps running meanwhile), and after its final reading. The simulator's
+ * onBeforeList hook, where the churn runs, is synchronous and cannot wait; the proxy can.
  */
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -18,6 +16,8 @@ export interface GateProxy {
   readonly firstPages: () => number;
   /** ListAssociations requests seen (all pages). */
   readonly listRequests: () => number;
+  /** Requests the exporter gave up on (closed before the answer was complete), e.g. at its poll deadline. */
+  readonly abandoned: () => number;
   readonly errors: () => readonly string[];
   close(): Promise<void>;
 }
@@ -33,6 +33,7 @@ export async function startGateProxy(upstream: string, gate: (poll: number) => P
   const errors: string[] = [];
   let firstPages = 0;
   let listRequests = 0;
+  let abandoned = 0;
 
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
     const upstreamReq = request(
@@ -51,6 +52,9 @@ export async function startGateProxy(upstream: string, gate: (poll: number) => P
   };
 
   const server = createServer((req, res) => {
+    res.on("close", () => {
+      if (!res.writableFinished) abandoned++;
+    });
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -92,6 +96,7 @@ export async function startGateProxy(upstream: string, gate: (poll: number) => P
     url: `http://127.0.0.1:${port}`,
     firstPages: () => firstPages,
     listRequests: () => listRequests,
+    abandoned: () => abandoned,
     errors: () => errors,
     close: () =>
       new Promise<void>((resolve) => {

@@ -4,11 +4,12 @@
  * a compact result to the soak. Parsing a multi-megabyte exposition takes ~100 ms; in worker threads
  * it never delays the in-process simulator that the exporter is polling.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { getPriority, setPriority } from "node:os";
 import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
-import { checkResponse, describeModelDiff, digestOf, requestHeaders, VARIANTS, type RawResponse, type Variant } from "./exposition-check.js";
+import { checkResponse, describeModelDiff, digestOf, findMarkers, requestHeaders, VARIANTS, type RawResponse, type Variant } from "./exposition-check.js";
 
 export interface ScraperData {
   readonly entry: string;
@@ -17,10 +18,12 @@ export interface ScraperData {
   readonly timeoutMs: number;
   /** Where to write the first few failing responses (headers, violations, body); none when undefined. */
   readonly dumpDir: string | undefined;
+  /** Nice value for this thread (higher = lower priority); undefined leaves it. */
+  readonly nice: number | undefined;
 }
 
 export type ToScraper =
-  | { readonly type: "expect"; readonly version: number; readonly lines: readonly (readonly [string, string])[] }
+  | { readonly type: "expect"; readonly poll: number; readonly lines: readonly (readonly [string, string])[] }
   | { readonly type: "pause"; readonly id: number }
   | { readonly type: "resume" }
   | { readonly type: "stop" };
@@ -35,14 +38,26 @@ export interface ScrapeResult {
   readonly textBytes: number;
   readonly violations: readonly string[];
   readonly version: number | undefined;
+  readonly poll: number | undefined;
   readonly infoCount: number;
   readonly exporterAssociations: number;
+  readonly pollDurationSeconds: number | undefined;
   readonly digest: string;
-  /** When the served model differs from the expectation this worker holds for `version`. */
+  /** When the served model differs from the expectation this worker holds for `poll`. */
   readonly diff: string | undefined;
 }
 
-export type FromScraper = ScrapeResult | { readonly type: "paused"; readonly id: number } | { readonly type: "stopped"; readonly scraper: number };
+/**
+ * Posted as soon as a body is decoded, before its checks: the poll and churn step it serves. A result
+ * for the same response always follows (the scraper finishes a check before it pauses or stops).
+ */
+export interface Captured {
+  readonly type: "captured";
+  readonly version: number;
+  readonly poll: number;
+}
+
+export type FromScraper = ScrapeResult | Captured | { readonly type: "paused"; readonly id: number } | { readonly type: "stopped"; readonly scraper: number };
 
 const KEPT_EXPECTATIONS = 16;
 const MAX_DUMPS = 5;
@@ -61,7 +76,25 @@ function rawGet(url: string, headers: Record<string, string>, agent: Agent, time
   });
 }
 
+/**
+ * Checking a response costs far more CPU than serving it. At a lower priority (Linux: a nice value per
+ * thread) the checks use idle CPU and do not starve the exporter's polls or the in-process simulator,
+ * which would otherwise miss their --poll.timeout on a small machine. The exporter still gets the same
+ * requests, concurrently. Returns the nice value set, or undefined where threads cannot be reniced.
+ */
+function lowerPriority(nice: number): number | undefined {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (!Number.isInteger(tid) || tid <= 0) return undefined;
+    setPriority(tid, nice);
+    return getPriority(tid);
+  } catch {
+    return undefined;
+  }
+}
+
 async function run(port: NonNullable<typeof parentPort>, data: ScraperData): Promise<void> {
+  if (data.nice !== undefined) lowerPriority(data.nice);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const expectations = new Map<number, { lines: Map<string, string>; digest: string }>();
   let pauseId: number | undefined;
@@ -70,8 +103,8 @@ async function run(port: NonNullable<typeof parentPort>, data: ScraperData): Pro
   port.on("message", (msg: ToScraper) => {
     if (msg.type === "expect") {
       const lines = new Map(msg.lines);
-      expectations.set(msg.version, { lines, digest: digestOf(lines.values()) });
-      for (const v of expectations.keys()) if (v <= msg.version - KEPT_EXPECTATIONS) expectations.delete(v);
+      expectations.set(msg.poll, { lines, digest: digestOf(lines.values()) });
+      for (const p of expectations.keys()) if (p <= msg.poll - KEPT_EXPECTATIONS) expectations.delete(p);
       return;
     }
     if (msg.type === "pause") pauseId = msg.id;
@@ -95,8 +128,11 @@ async function run(port: NonNullable<typeof parentPort>, data: ScraperData): Pro
     try {
       const res = await rawGet(data.url, requestHeaders(variant), agent, data.timeoutMs);
       const latencyMs = performance.now() - started;
-      const checked = checkResponse(variant, res);
-      const expected = checked.version === undefined ? undefined : expectations.get(checked.version);
+      const checked = checkResponse(variant, res, (text) => {
+        const markers = findMarkers(text);
+        if (markers) port.postMessage({ type: "captured", ...markers } satisfies FromScraper);
+      });
+      const expected = checked.poll === undefined ? undefined : expectations.get(checked.poll);
       const diff = expected && expected.digest !== checked.digest ? describeModelDiff(checked.model, expected.lines) : undefined;
       if ((checked.violations.length > 0 || diff !== undefined) && data.dumpDir !== undefined && dumps < MAX_DUMPS) {
         dumps++;
@@ -115,8 +151,10 @@ async function run(port: NonNullable<typeof parentPort>, data: ScraperData): Pro
         textBytes: checked.textBytes,
         violations: checked.violations,
         version: checked.version,
+        poll: checked.poll,
         infoCount: checked.infoCount,
         exporterAssociations: checked.exporterAssociations,
+        pollDurationSeconds: checked.pollDurationSeconds,
         digest: checked.digest,
         diff,
       };
@@ -131,8 +169,10 @@ async function run(port: NonNullable<typeof parentPort>, data: ScraperData): Pro
         textBytes: 0,
         violations: [`GET /metrics failed: ${err instanceof Error ? err.message : String(err)}`],
         version: undefined,
+        poll: undefined,
         infoCount: 0,
         exporterAssociations: 0,
+        pollDurationSeconds: undefined,
         digest: "",
         diff: undefined,
       };

@@ -1,10 +1,10 @@
 /**
  * The soak: the real exporter process (node dist/main.js) against an in-process simulator, churned at
- * the start of every poll, scraped continuously by worker threads in all four formats, for a bounded
- * number of polls. See soak/README.md for what is checked and why the checks are deterministic.
+ * the start of polls, scraped continuously by worker threads in all four formats, for a bounded number
+ * of polls. See soak/README.md for what is checked and why the checks are deterministic.
  *
  * runSoak() never throws for a failed check: it returns a report listing every violation. It throws
- * only when the soak itself cannot start (no dist/, no free port). It always stops the exporter, the
+ * only when the soak itself cannot start (no dist/, bad options). It always stops the exporter, the
  * scrapers, the proxy and the simulator before it returns.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -28,25 +28,33 @@ const SCRAPER = new URL("./scraper.ts", import.meta.url);
 
 const REGION = "us-east-1";
 const PAGE_SIZE = 50;
-/** The longest the first page of poll k+1 is held for poll k to be seen; below the SDK's 10 s request timeout. */
-const GATE_MAX_MS = 8_000;
+/** A poll held at the gate for a heap reading longer than this is a violation (readings take ~0.1 s). */
+const HOLD_MAX_MS = 5_000;
 /** No new poll seen for this long: the exporter stopped polling or publishing. */
 const STALL_MS = 30_000;
 const SCRAPE_TIMEOUT_MS = 30_000;
 const PAUSE_TIMEOUT_MS = 35_000;
 const PROBE_TIMEOUT_MS = 20_000;
 const STARTUP_TIMEOUT_MS = 20_000;
+/** Tries to find a moment with no poll in flight for a heap reading. */
+const QUIET_ATTEMPTS = 60;
+/** Nice value of the scraper threads: checking a response costs far more CPU than serving it. */
+const SCRAPER_NICE = 19;
 
 export interface SoakOptions {
   /** Associations seeded (the sentinel included); churn keeps the count near it. */
   readonly associations: number;
-  /** Polls to churn and check. */
+  /**
+   * Churned polls to run and check: each is an exporter poll (a ListAssociations listing) that starts
+   * with a churn step. Exporter polls that start before the previous step's data was captured by a
+   * scrape read that data again without churn (repeats) and do not count.
+   */
   readonly polls: number;
   /** Concurrent scraper loops (worker threads). */
   readonly scrapers: number;
   /** --poll.interval of the exporter. Default 1s. */
   readonly pollInterval?: string;
-  /** The early heap reading is taken after this poll (default 10, or the last poll if fewer). */
+  /** The early heap reading is taken once this churned poll has been seen (default 10, or the last if fewer). */
   readonly heapBaselinePoll?: number;
   /** Allowed growth of heapUsed from the baseline reading to the last (default 0.10). */
   readonly heapTolerance?: number;
@@ -86,8 +94,16 @@ export interface SoakReport {
   readonly ok: boolean;
   readonly violationCount: number;
   readonly violations: readonly ViolationKind[];
+  /** Churned polls asked for, and those whose data a scrape showed and the checks covered (all, unless the run failed). */
   readonly pollsExpected: number;
   readonly pollsObserved: number;
+  /** ListAssociations polls the exporter started (churned and repeats), and those a scrape showed. */
+  readonly exporterPolls: number;
+  readonly exporterPollsObserved: number;
+  /** Exporter polls that started before the previous churned poll had been captured: no churn, same data. */
+  readonly repeatPolls: number;
+  /** Polls the exporter reports as failed (aws_ssm_exporter_polls_total{outcome!="success"}), undefined if unknown. */
+  readonly failedPolls: number | undefined;
   readonly exactChecksPassed: number;
   readonly scrapes: number;
   readonly heapBaseline: MemoryReading | undefined;
@@ -153,7 +169,7 @@ function percentile(sorted: readonly number[], p: number): number {
 const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
-/** Resolves after `ms` or when `wake` is called, whichever is first. */
+/** wait(ms) resolves at the next notify() or after ms, whichever is first. */
 class Notifier {
   private waiters: (() => void)[] = [];
 
@@ -176,6 +192,16 @@ class Notifier {
   }
 }
 
+interface PollExpectation {
+  /** The churn step whose data this poll reads. */
+  readonly version: number;
+  /** aws_ssm_association_info series this poll must serve. */
+  readonly count: number;
+  readonly digest: string;
+  /** ListAssociations pages the simulator computed for this poll. */
+  pages: number;
+}
+
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const N = options.associations;
   const POLLS = options.polls;
@@ -192,15 +218,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   const violations = new Violations();
   const variants = new Map<Variant, VariantStats>(VARIANTS.map((v) => [v, { scrapes: 0, failed: 0, wireBytes: 0, textBytes: 0, latencies: [] }]));
-  /** Per poll: the association count and model digest it must serve, and its ListAssociations pages. */
-  const expected = new Map<number, { count: number; digest: string; pages: number }>();
-  const observed = new Set<number>();
+  /** Per poll (first pages counted by the hook, 1, 2, ...): what it must serve. */
+  const expected = new Map<number, PollExpectation>();
+  const observedPolls = new Set<number>();
+  const observedVersions = new Set<number>();
+  /** Churn steps captured by a scraper (their check may still be running; its result always follows). */
+  const capturedVersions = new Set<number>();
+  /** [poll, ms] of aws_ssm_exporter_poll_duration_seconds at the poll's first sighting. */
+  const pollDurations: [number, number][] = [];
+  const repeats: number[] = [];
+  let version = 0;
+  let lastObservedPoll = 0;
   let exactChecksPassed = 0;
   let hookPolls = 0;
+  /** A poll reaching the gate waits while this is set (a heap reading is being taken). */
   let held = false;
+  /** Set at the final reading (and on a fatal error): polls reaching the gate wait until teardown. */
+  let finalHold = false;
+  let measuring = false;
   let finished = false;
   let lastProgressAt = performance.now();
-  const gateWaits: number[] = [];
+  const holds: number[] = [];
   const changed = new Notifier();
   const exporterLog = new Map<string, number>();
   const exporterStderr: string[] = [];
@@ -208,8 +246,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const probeArrived = new Notifier();
   let heapBaseline: MemoryReading | undefined;
   let heapLast: MemoryReading | undefined;
+  let quietAttempts = 0;
   let apiLine = "";
   let pagesLine = "";
+  let failedPolls: number | undefined;
+  let failedLine = "";
   let churn: ChurnStats | undefined;
   let finalCount = 0;
 
@@ -222,6 +263,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     violations.add(kind, detail);
     progress(`FATAL ${kind}: ${detail}`);
     finished = true;
+    finalHold = true;
     changed.notify();
     resolveDone();
   };
@@ -252,6 +294,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const post = (msg: ToScraper): void => {
       for (const w of workers) w.postMessage(msg);
     };
+    // Runs synchronously before each ListAssociations page is computed: the poll that follows reads
+    // exactly the data left here. A churn step is applied only once a scraper has captured a response
+    // with the previous step's data (and so will check it): every step's data is checked, and the
+    // exporter is never made to wait. A poll that starts earlier reads the same data again.
     unhook = sim.onBeforeList((site, firstPage) => {
       if (site.region !== REGION || site.accountId !== sim.defaultAccountId) {
         violations.add("unexpected scope", `ListAssociations for ${site.accountId}/${site.region}`);
@@ -264,40 +310,38 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
       hookPolls++;
       const poll = hookPolls;
-      if (poll > POLLS) return; // past the end (the gate holds it until teardown): no churn
       try {
-        const data = churner.step(poll);
+        if (version < POLLS) {
+          if (version === 0 || capturedVersions.has(version)) churner.step(++version);
+          else repeats.push(poll);
+        }
+        const data = churner.markPoll(poll);
         const lines = data.map((a) => [a.AssociationId, expectedModelLine(a)] as const);
-        expected.set(poll, { count: data.length, digest: digestOf(lines.map(([, l]) => l)), pages: 1 });
+        expected.set(poll, { version, count: data.length, digest: digestOf(lines.map(([, l]) => l)), pages: 1 });
         finalCount = data.length;
-        post({ type: "expect", version: poll, lines });
+        post({ type: "expect", poll, lines });
       } catch (err) {
         fatal("churn step failed", `poll ${poll}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       }
     });
 
-    const gate = async (poll: number): Promise<void> => {
-      if (poll === 1) return;
+    const gate = async (): Promise<void> => {
       const since = performance.now();
-      for (;;) {
-        if (finished) {
-          // Past the last poll (or aborted): hold it until the exporter is gone, then drop it.
-          await heldUntilTeardown;
-          throw new Error("soak finished");
-        }
-        if (observed.has(poll - 1) && !held) {
-          gateWaits.push(performance.now() - since);
-          return;
-        }
-        const left = GATE_MAX_MS - (performance.now() - since);
+      while (held && !finalHold) {
+        const left = HOLD_MAX_MS - (performance.now() - since);
         if (left <= 0) {
-          if (held) violations.add("heap measurement held a poll too long", `poll ${poll} held ${GATE_MAX_MS} ms for a heap reading`);
-          else violations.add("poll published but never observed", `poll ${poll - 1}: no scrape showed its data within ${GATE_MAX_MS} ms of poll ${poll} starting`);
-          gateWaits.push(performance.now() - since);
-          return;
+          violations.add("heap reading held a poll too long", `a poll waited ${HOLD_MAX_MS} ms for a heap reading`);
+          break;
         }
         await changed.wait(left);
       }
+      if (finalHold) {
+        // The soak is over: hold it until the exporter is gone, then drop it.
+        await heldUntilTeardown;
+        throw new Error("soak finished");
+      }
+      const waited = performance.now() - since;
+      if (waited > 0.5) holds.push(waited);
     };
     proxy = await startGateProxy(simulator.url, gate);
 
@@ -335,6 +379,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     });
     proc.once("error", (err) => fatal("exporter did not start", err.message));
     createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      if (finalHold) return; // the held poll's end at shutdown is no finding
       let key = line.slice(0, 200);
       try {
         const entry = JSON.parse(line) as { level?: string; msg?: string };
@@ -357,11 +402,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     options.signal?.addEventListener("abort", onAbort);
     if (options.signal?.aborted) onAbort();
-    timers.push(setTimeout(() => fatal("deadline", `the soak did not finish within ${deadlineMs / 1000} s (${observed.size}/${POLLS} polls observed)`), deadlineMs));
+    timers.push(setTimeout(() => fatal("deadline", `the soak did not finish within ${deadlineMs / 1000} s (${observedVersions.size}/${POLLS} polls seen)`), deadlineMs));
     timers.push(
       setInterval(() => {
-        if (!finished && !held && performance.now() - lastProgressAt > STALL_MS) {
-          fatal("stalled", `no new poll observed for ${STALL_MS / 1000} s (last observed: ${Math.max(0, ...observed)}; first pages seen: ${hookPolls})`);
+        if (!finished && !measuring && performance.now() - lastProgressAt > STALL_MS) {
+          fatal("stalled", `no new poll seen for ${STALL_MS / 1000} s (last seen: poll ${lastObservedPoll}; polls started: ${hookPolls})`);
         }
       }, 1_000),
     );
@@ -394,6 +439,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await pauseNotifier.wait(until - performance.now());
       }
     };
+    const resumeScrapers = (): void => post({ type: "resume" });
     const readHeap = async (): Promise<MemoryReading> => {
       const seq = probeLines.length + 1;
       proc.kill("SIGUSR2");
@@ -406,57 +452,102 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await probeArrived.wait(until - performance.now());
       }
     };
+    /**
+     * Pauses the scrapers (their in-flight responses finished) at a moment when no poll is in flight:
+     * the newest poll that started has been published and seen. From that moment a poll reaching the
+     * gate waits (`final`: until teardown). Tries again after the next poll otherwise.
+     */
+    const quiesce = async (final: boolean): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        quietAttempts++;
+        await pauseScrapers();
+        if (lastObservedPoll === hookPolls) {
+          if (final) finalHold = true;
+          else held = true;
+          return;
+        }
+        resumeScrapers();
+        if (attempt >= QUIET_ATTEMPTS) throw new Error(`no moment without a poll in flight in ${QUIET_ATTEMPTS} tries`);
+        const seen = lastObservedPoll;
+        const until = performance.now() + 10_000;
+        while (lastObservedPoll === seen && performance.now() < until && !finished) await changed.wait(until - performance.now());
+        if (finished) throw new Error("the soak ended during a heap reading");
+      }
+    };
     const measureBaseline = async (): Promise<void> => {
-      await pauseScrapers();
-      heapBaseline = await readHeap();
-      progress(`heap after poll ${baselinePoll}: heapUsed ${mib(heapBaseline.heapUsed)} (rss ${mib(heapBaseline.rss)}) at ${elapsed()}`);
-      post({ type: "resume" });
-      held = false;
-      changed.notify();
+      measuring = true;
+      try {
+        await quiesce(false);
+        heapBaseline = await readHeap();
+        progress(`heap after poll ${baselinePoll} (exporter poll ${lastObservedPoll}): heapUsed ${mib(heapBaseline.heapUsed)} (rss ${mib(heapBaseline.rss)}) at ${elapsed()}`);
+      } finally {
+        held = false;
+        changed.notify();
+        resumeScrapers();
+        lastProgressAt = performance.now();
+        measuring = false;
+      }
     };
     const finish = async (): Promise<void> => {
-      // Poll POLLS+1 stays held at the gate: nothing changes while the last readings are taken.
-      finished = true;
-      await pauseScrapers();
-      heapLast = await readHeap();
-      if (baselinePoll === POLLS) heapBaseline = heapLast;
+      measuring = true;
+      await quiesce(true);
+      // Nothing is in flight and the next poll waits at the gate: the last polls' numbers are final.
+      const lastPoll = hookPolls;
+      const abandonedBefore = proxy?.abandoned() ?? 0;
       const res = await get(metricsUrl, { accept: "text/plain" }, SCRAPE_TIMEOUT_MS);
+      const heldAbandoned = (proxy?.abandoned() ?? 0) - abandonedBefore;
+      heapLast = await readHeap();
+      if (baselinePoll >= POLLS && heapBaseline === undefined) heapBaseline = heapLast;
       const checked = checkResponse("text", res);
       for (const v of checked.violations) violations.add(`final scrape: ${kindOf(v)}`, v);
-      const last = expected.get(POLLS);
-      if (checked.version !== POLLS) violations.add("final scrape", `serves poll ${String(checked.version)}, not the last poll ${POLLS}`);
+      const last = expected.get(lastPoll);
+      if (checked.poll !== lastPoll) violations.add("final scrape", `serves poll ${String(checked.poll)}, not the last poll ${lastPoll}`);
       if (last && checked.infoCount !== last.count) violations.add("final scrape", `${checked.infoCount} info series, expected ${last.count}`);
+
+      // Failed polls, as the exporter counts them (the poll held at the gate excluded).
+      if (checked.pollsByOutcome !== undefined) {
+        const failed = Object.entries(checked.pollsByOutcome).filter(([outcome, n]) => outcome !== "success" && n > 0);
+        failedPolls = Math.max(0, failed.reduce((sum, [, n]) => sum + n, 0) - heldAbandoned);
+        failedLine = `exporter polls: ${Object.entries(checked.pollsByOutcome).map(([o, n]) => `${o}=${n}`).join(", ")}${heldAbandoned > 0 ? " (one of them the poll held at the end)" : ""}`;
+        if (failedPolls > 0) violations.add("exporter polls failed", failedLine);
+      }
+
       // One page per 50 associations (at least one) per poll, nothing else; every attempt a success.
       let pages = 0;
       let hookPageSum = 0;
-      for (let k = 1; k <= POLLS; k++) {
+      for (let k = 1; k <= lastPoll; k++) {
         const e = expected.get(k);
         pages += Math.max(1, Math.ceil((e?.count ?? 0) / PAGE_SIZE));
         hookPageSum += e?.pages ?? 0;
       }
       const served = checked.apiRequests["ListAssociations/success"] ?? 0;
-      const other = Object.entries(checked.apiRequests).filter(([k]) => k.startsWith("ListAssociations/") && k !== "ListAssociations/success");
-      apiLine = `exporter ${API_REQUESTS}{operation="ListAssociations",outcome="success"} = ${served}, expected Σ max(1, ⌈n/50⌉) over ${POLLS} polls = ${pages} (${(pages / POLLS).toFixed(2)} per poll); simulator counted ${sim.callCount("ListAssociations")}`;
+      const other = Object.entries(checked.apiRequests).filter(([k, n]) => k.startsWith("ListAssociations/") && k !== "ListAssociations/success" && n > 0);
+      apiLine = `exporter ${API_REQUESTS}{operation="ListAssociations",outcome="success"} = ${served}, expected Σ max(1, ⌈n/50⌉) over ${lastPoll} polls = ${pages} (${(pages / lastPoll).toFixed(2)} per poll); simulator counted ${sim.callCount("ListAssociations")}`;
       if (other.length > 0) apiLine += `; other outcomes: ${other.map(([k, v]) => `${k}=${v}`).join(", ")}`;
-      pagesLine = `first pages: simulator hook ${hookPolls}, gate proxy ${proxy?.firstPages() ?? 0} (one held at the end); pages of polls 1..${POLLS} seen by the hook: ${hookPageSum}`;
-      if (served !== pages) violations.add("ListAssociations calls", apiLine);
-      if (other.length > 0) violations.add("ListAssociations failures", apiLine);
-      if (hookPageSum !== pages) violations.add("ListAssociations pages", pagesLine);
-      if (sim.callCount("ListAssociations") !== served) violations.add("ListAssociations calls", `simulator counted ${sim.callCount("ListAssociations")}, exporter ${served}`);
+      pagesLine = `first pages: simulator hook ${hookPolls}, gate proxy ${proxy?.firstPages() ?? 0} (${(proxy?.firstPages() ?? 0) - hookPolls} held at the end); pages of polls 1..${lastPoll} computed by the simulator: ${hookPageSum}; requests the exporter abandoned: ${proxy?.abandoned() ?? 0}`;
+      if ((failedPolls ?? 0) === 0) {
+        if (served !== pages) violations.add("ListAssociations calls", apiLine);
+        if (hookPageSum !== pages) violations.add("ListAssociations pages", pagesLine);
+        if (sim.callCount("ListAssociations") !== served) violations.add("ListAssociations calls", `simulator counted ${sim.callCount("ListAssociations")}, exporter ${served}`);
+        if (other.length > 0) violations.add("ListAssociations failures", apiLine);
+      }
       resolveDone();
     };
-    const onObserved = (poll: number): void => {
-      // Held from here (same tick as `observed` grew), so the gate cannot let the next poll start.
-      if (poll === POLLS) {
-        held = true;
-        finish().catch((err: unknown) => fatal("final checks failed", String(err)));
-      } else if (poll === baselinePoll) {
-        held = true;
-        measureBaseline().catch((err: unknown) => fatal("heap reading failed", String(err)));
+    let measurements: Promise<void> = Promise.resolve();
+    let baselineStarted = false;
+    let finishStarted = false;
+    /** A churned poll's data has been seen and checked for the first time. */
+    const onObservedVersion = (step: number, count: number): void => {
+      if (!finishStarted && step >= POLLS) {
+        finishStarted = true;
+        measurements = measurements.then(finish).catch((err: unknown) => fatal("final checks failed", String(err)));
+      } else if (!baselineStarted && step >= baselinePoll) {
+        baselineStarted = true;
+        measurements = measurements.then(measureBaseline).catch((err: unknown) => fatal("heap reading failed", String(err)));
       }
-      if (poll % Math.max(1, Math.floor(POLLS / 20)) === 0 || poll === POLLS) {
+      if (step % Math.max(1, Math.floor(POLLS / 20)) === 0 || step === POLLS) {
         const scrapes = [...variants.values()].reduce((n, v) => n + v.scrapes, 0);
-        progress(`poll ${poll}/${POLLS} observed: ${expected.get(poll)?.count ?? "?"} associations, ${scrapes} scrapes, ${violations.total} violations, ${elapsed()}`);
+        progress(`poll ${step}/${POLLS} seen: ${count} associations; ${hookPolls} exporter polls, ${repeats.length} repeats; ${scrapes} scrapes, ${violations.total} violations, ${elapsed()}`);
       }
     };
 
@@ -470,32 +561,42 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         stats.latencies.push(r.latencyMs);
         if (r.violations.length > 0) stats.failed++;
       }
+      if (finalHold) return; // a response cut short by the teardown is no finding
       for (const v of r.violations) violations.add(`scrape (${r.variant}): ${kindOf(v)}`, `${r.variant}: ${v}`);
-      if (r.version === undefined) {
+      if (r.poll === undefined || r.version === undefined) {
         if (r.status === 200 && r.infoCount > 0) violations.add("sentinel missing", `${r.variant}: ${r.infoCount} associations but no sentinel series`);
         return;
       }
-      const e = expected.get(r.version);
-      if (e === undefined || r.version > Math.min(hookPolls, POLLS)) {
-        violations.add("unknown poll", `${r.variant}: serves poll ${r.version}, but only ${hookPolls} polls have started`);
+      const e = expected.get(r.poll);
+      if (e === undefined || r.poll > hookPolls) {
+        violations.add("unknown poll", `${r.variant}: serves poll ${r.poll}, but ${hookPolls} polls have started`);
         return;
       }
+      if (r.version !== e.version) violations.add("wrong data for the poll", `poll ${r.poll} (${r.variant}): churn step ${r.version}, expected ${e.version}`);
       if (r.infoCount === e.count) exactChecksPassed++;
-      else violations.add("exact series count", `poll ${r.version} (${r.variant}): ${r.infoCount} ${"aws_ssm_association_info"} series, expected ${e.count}`);
-      if (r.digest !== e.digest) violations.add("served data differs from the poll's data", `poll ${r.version} (${r.variant}): ${r.diff ?? "digest differs"}`);
-      if (!observed.has(r.version)) {
-        observed.add(r.version);
-        lastProgressAt = performance.now();
+      else violations.add("exact series count", `poll ${r.poll} (${r.variant}): ${r.infoCount} aws_ssm_association_info series, expected ${e.count}`);
+      if (r.digest !== e.digest) violations.add("served data differs from the poll's data", `poll ${r.poll} (${r.variant}): ${r.diff ?? "digest differs"}`);
+      if (!observedPolls.has(r.poll)) {
+        observedPolls.add(r.poll);
+        if (r.pollDurationSeconds !== undefined) pollDurations.push([r.poll, r.pollDurationSeconds * 1000]);
+        if (r.poll > lastObservedPoll) {
+          lastObservedPoll = r.poll;
+          lastProgressAt = performance.now();
+        }
         changed.notify();
-        onObserved(r.version);
+      }
+      if (!observedVersions.has(r.version)) {
+        observedVersions.add(r.version);
+        onObservedVersion(r.version, r.infoCount);
       }
     };
     if (!finished) {
       for (let i = 0; i < options.scrapers; i++) {
-        const data: ScraperData = { entry: SCRAPER.href, url: metricsUrl, index: i, timeoutMs: SCRAPE_TIMEOUT_MS, dumpDir: options.dumpDir };
+        const data: ScraperData = { entry: SCRAPER.href, url: metricsUrl, index: i, timeoutMs: SCRAPE_TIMEOUT_MS, dumpDir: options.dumpDir, nice: SCRAPER_NICE };
         const worker = new Worker(WORKER_BOOTSTRAP, { workerData: data, execArgv: [] });
         worker.on("message", (msg: FromScraper) => {
           if (msg.type === "result") onResult(msg);
+          else if (msg.type === "captured") capturedVersions.add(msg.version);
           else if (msg.type === "paused") {
             pauseAcks.get(msg.id)?.add(i);
             pauseNotifier.notify();
@@ -512,6 +613,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   } finally {
     tearingDown = true;
     finished = true;
+    finalHold = true;
     resolveDone();
     changed.notify();
     options.signal?.removeEventListener("abort", onAbort);
@@ -520,8 +622,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const w of workers) w.postMessage({ type: "stop" } satisfies ToScraper);
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
-      const killed = await Promise.race([childExited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 6_000))]);
-      if (!killed) {
+      const exited = await Promise.race([childExited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 6_000))]);
+      if (!exited) {
         child.kill("SIGKILL");
         await childExited;
       }
@@ -535,14 +637,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   }
 
   for (const e of proxy?.errors() ?? []) violations.add("gate proxy", e);
-  const missing: number[] = [];
-  for (let k = 1; k <= POLLS; k++) if (!observed.has(k)) missing.push(k);
-  if (missing.length > 0) violations.add("polls not observed", `polls ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", ..." : ""}`);
+  const unseenSteps: number[] = [];
+  for (let v = 1; v <= version; v++) if (!observedVersions.has(v)) unseenSteps.push(v);
+  if (unseenSteps.length > 0) violations.add("churned polls never seen", `polls ${unseenSteps.slice(0, 20).join(", ")}${unseenSteps.length > 20 ? ", ..." : ""}`);
+  if (version < POLLS || !observedVersions.has(POLLS)) violations.add("run incomplete", `${observedVersions.size} of ${POLLS} churned polls seen`);
   let heapRatio: number | undefined;
   if (heapBaseline && heapLast) {
     heapRatio = heapLast.heapUsed / heapBaseline.heapUsed;
     if (heapRatio > 1 + tolerance) {
-      violations.add("heap grew", `heapUsed ${mib(heapBaseline.heapUsed)} after poll ${baselinePoll} → ${mib(heapLast.heapUsed)} after poll ${POLLS}: ×${heapRatio.toFixed(3)} > ×${(1 + tolerance).toFixed(2)}`);
+      violations.add("heap grew", `heapUsed ${mib(heapBaseline.heapUsed)} after poll ${baselinePoll} → ${mib(heapLast.heapUsed)} at the end: ×${heapRatio.toFixed(3)} > ×${(1 + tolerance).toFixed(2)}`);
     }
   } else {
     violations.add("heap not measured", `baseline ${heapBaseline ? "taken" : "missing"}, last ${heapLast ? "taken" : "missing"}`);
@@ -552,16 +655,31 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const wallSeconds = (performance.now() - startedAt) / 1000;
   const all = [...variants.values()].flatMap((v) => v.latencies).sort((a, b) => a - b);
   const scrapes = all.length;
+  const unseenExporterPolls = Math.max(0, hookPolls - observedPolls.size);
   const out: string[] = [];
   out.push("=== soak summary ===");
   out.push(`result: ${violations.total === 0 ? "PASS" : `FAIL (${violations.total} violations)`}`);
   out.push(`associations: seeded ${N}, final ${finalCount}, range during the run ${churn?.minCount ?? "?"}..${churn?.maxCount ?? "?"}`);
+  out.push(`polls: ${version - unseenSteps.length}/${POLLS} churned polls seen and checked (interval ${options.pollInterval ?? "1s"})`);
+  out.push(
+    `exporter polls: ${hookPolls} started, ${observedPolls.size} seen by a scrape${unseenExporterPolls > 0 ? ` (${unseenExporterPolls} not: replaced before a scrape, failed, or held at the end)` : ""}; ${repeats.length} repeats (started before the previous churned poll was captured: no churn)`,
+  );
   if (churn) {
-    out.push(`churn: ${churn.steps} steps; ${churn.creates} creates, ${churn.deletes} deletes, ${churn.renames} renames, ${churn.statusFlips} status changes, ${churn.countMapChanges} count-map changes`);
+    out.push(
+      `churn: ${churn.steps} steps; ${churn.creates} creates, ${churn.deletes} deletes, ${churn.renames} renames, ${churn.statusFlips} status changes, ${churn.countMapChanges} count-map changes`,
+    );
   }
-  out.push(`polls: observed ${observed.size}/${POLLS} (poll interval ${options.pollInterval ?? "1s"}); exact-count checks passed: ${exactChecksPassed} responses`);
-  const sortedWaits = [...gateWaits].sort((a, b) => a - b);
-  out.push(`gate: ${gateWaits.length} polls released; wait p50 ${ms(percentile(sortedWaits, 50))}, max ${ms(sortedWaits.at(-1) ?? 0)}; ${gateWaits.filter((w) => w > 1).length} held > 1 ms`);
+  out.push(`exact-count checks passed: ${exactChecksPassed} responses`);
+  const sortedDurations = pollDurations.map(([, d]) => d).sort((a, b) => a - b);
+  if (sortedDurations.length > 0) {
+    const slowest = [...pollDurations].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    out.push(
+      `poll duration (aws_ssm_exporter_poll_duration_seconds of the polls seen): p50 ${ms(percentile(sortedDurations, 50))}, p99 ${ms(percentile(sortedDurations, 99))}, max ${ms(sortedDurations.at(-1) ?? 0)}; slowest: ${slowest.map(([p, d]) => `poll ${p} ${ms(d)}`).join(", ")}`,
+    );
+  }
+  if (failedLine) out.push(failedLine.replace("exporter polls:", "exporter poll outcomes:"));
+  const sortedHolds = [...holds].sort((a, b) => a - b);
+  out.push(`polls held at the gate for a heap reading: ${holds.length}, max ${ms(sortedHolds.at(-1) ?? 0)}; quiet-moment attempts: ${quietAttempts}`);
   out.push(`scrapes: ${scrapes} with ${options.scrapers} scrapers; latency p50 ${ms(percentile(all, 50))}, p99 ${ms(percentile(all, 99))}, max ${ms(all.at(-1) ?? Number.NaN)}`);
   for (const [variant, s] of variants) {
     const sorted = [...s.latencies].sort((a, b) => a - b);
@@ -572,15 +690,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const heapLine = (r: MemoryReading | undefined): string =>
     r ? `heapUsed ${mib(r.heapUsed)} (heapTotal ${mib(r.heapTotal)}, external ${mib(r.external)}, arrayBuffers ${mib(r.arrayBuffers)}, rss ${mib(r.rss)})` : "not measured";
   out.push(`heap after poll ${baselinePoll}: ${heapLine(heapBaseline)}`);
-  out.push(`heap after poll ${POLLS}: ${heapLine(heapLast)}`);
-  out.push(`heap ratio (heapUsed last / after poll ${baselinePoll}): ${heapRatio === undefined ? "n/a" : heapRatio.toFixed(3)} (limit ${(1 + tolerance).toFixed(2)})`);
+  out.push(`heap at the end:    ${heapLine(heapLast)}`);
+  out.push(`heap ratio (heapUsed end / after poll ${baselinePoll}): ${heapRatio === undefined ? "n/a" : heapRatio.toFixed(3)} (limit ${(1 + tolerance).toFixed(2)})`);
   out.push(`API: ${apiLine || "not checked (the run did not reach its last poll)"}`);
   if (pagesLine) out.push(`     ${pagesLine}`);
   out.push(`exporter log (warn and above): ${exporterLog.size === 0 ? "none" : [...exporterLog].map(([k, v]) => `${v}× ${k}`).join("; ")}`);
   if (exporterStderr.length > 0) out.push(`exporter stderr (${exporterStderr.length} lines): ${exporterStderr.slice(0, 8).join(" | ").slice(0, 600)}`);
   out.push(`wall time: ${wallSeconds.toFixed(1)} s`);
   if (violations.total > 0) {
-    if (options.dumpDir !== undefined) out.push(`failing responses (up to ${5} per scraper) dumped to ${options.dumpDir}`);
+    if (options.dumpDir !== undefined) out.push(`failing responses (up to 5 per scraper) dumped to ${options.dumpDir}`);
     out.push(`violations (${violations.total}):`);
     for (const v of violations.kinds.values()) {
       out.push(`  ${v.count}× ${v.kind}`);
@@ -592,7 +710,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     violationCount: violations.total,
     violations: [...violations.kinds.values()],
     pollsExpected: POLLS,
-    pollsObserved: observed.size,
+    pollsObserved: version - unseenSteps.length,
+    exporterPolls: hookPolls,
+    exporterPollsObserved: observedPolls.size,
+    repeatPolls: repeats.length,
+    failedPolls,
     exactChecksPassed,
     scrapes,
     heapBaseline,

@@ -3,8 +3,8 @@ import { runSoak } from "../../soak/soak.js";
 
 /**
  * A shortened `npm run soak` (see soak/README.md): the built exporter (dist/, which `npm test` builds
- * first) as a child process, 300 associations churned at every poll, 15 polls at --poll.interval=1s,
- * two scraper threads. Every poll must be observed and every check must hold, heap included.
+ * first) as a child process, 300 associations, 15 churned polls at --poll.interval=1s, two scraper
+ * threads. Every check must hold, heap included, and every poll's data must have been seen and checked.
  */
 describe("soak, shortened", () => {
   it(
@@ -13,7 +13,9 @@ describe("soak, shortened", () => {
       const report = await runSoak({ associations: 300, polls: 15, scrapers: 2, pollInterval: "1s", deadlineSeconds: 50 });
       expect(report.violations, report.summary).toEqual([]);
       expect(report.ok, report.summary).toBe(true);
+      expect(report.pollsExpected, report.summary).toBe(15);
       expect(report.pollsObserved, report.summary).toBe(15);
+      expect(report.failedPolls ?? 0, report.summary).toBe(0);
       expect(report.exactChecksPassed, report.summary).toBeGreaterThanOrEqual(15);
       expect(report.heapRatio, report.summary).toBeDefined();
       expect(report.wallSeconds, report.summary).toBeLessThan(40);

@@ -9,6 +9,8 @@
  *   SOAK_POLL_INTERVAL  the exporter's --poll.interval                         (default 1s)
  *   SOAK_DEADLINE_SECONDS  whole-run bound                                     (default 120 + 6 per poll)
  *   SOAK_SEED           churn seed                                             (default 1)
+ *   SOAK_HEAP_BASELINE_POLL  the heap reading compared with the last one        (default 10)
+ *   SOAK_HEAP_EVERY     also read the heap every this many polls, for a trend line (default: never)
  *   SOAK_DUMP_DIR       where failing responses are written          (default $TMPDIR/ssm-exporter-soak-<pid>)
  */
 import { tmpdir } from "node:os";
@@ -41,6 +43,8 @@ const options = {
   pollInterval: process.env.SOAK_POLL_INTERVAL || "1s",
   ...(process.env.SOAK_DEADLINE_SECONDS ? { deadlineSeconds: intFromEnv("SOAK_DEADLINE_SECONDS", 1) } : {}),
   seed: intFromEnv("SOAK_SEED", 1),
+  ...(process.env.SOAK_HEAP_EVERY ? { heapEvery: intFromEnv("SOAK_HEAP_EVERY", 1) } : {}),
+  ...(process.env.SOAK_HEAP_BASELINE_POLL ? { heapBaselinePoll: intFromEnv("SOAK_HEAP_BASELINE_POLL", 10) } : {}),
   dumpDir: process.env.SOAK_DUMP_DIR || join(tmpdir(), `ssm-exporter-soak-${process.pid}`),
   signal: abort.signal,
   progress: (line: string) => process.stdout.write(`[soak] ${line}\n`),

@@ -58,6 +58,8 @@ export interface SoakOptions {
   readonly heapBaselinePoll?: number;
   /** Allowed growth of heapUsed from the baseline reading to the last (default 0.10). */
   readonly heapTolerance?: number;
+  /** Also read the heap every this many churned polls, for the trend in the summary (default: never). */
+  readonly heapEvery?: number;
   /** Whole-run bound; default 120 s + 6 s per poll. */
   readonly deadlineSeconds?: number;
   readonly seed?: number;
@@ -80,6 +82,8 @@ interface MemoryReading {
   readonly heapUsed: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** Bytes used per V8 heap space. */
+  readonly spaces?: Record<string, number>;
 }
 
 interface VariantStats {
@@ -245,6 +249,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const probeLines: { seq: number; reading?: MemoryReading; error?: string }[] = [];
   const probeArrived = new Notifier();
   let heapBaseline: MemoryReading | undefined;
+  /** [churned poll, heapUsed] of every reading, in order. */
+  const heapTrend: [number, number][] = [];
   let heapLast: MemoryReading | undefined;
   let quietAttempts = 0;
   let apiLine = "";
@@ -474,12 +480,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (finished) throw new Error("the soak ended during a heap reading");
       }
     };
-    const measureBaseline = async (): Promise<void> => {
+    const measureAt = async (step: number, baseline: boolean): Promise<void> => {
       measuring = true;
       try {
         await quiesce(false);
-        heapBaseline = await readHeap();
-        progress(`heap after poll ${baselinePoll} (exporter poll ${lastObservedPoll}): heapUsed ${mib(heapBaseline.heapUsed)} (rss ${mib(heapBaseline.rss)}) at ${elapsed()}`);
+        const reading = await readHeap();
+        if (baseline) heapBaseline = reading;
+        heapTrend.push([step, reading.heapUsed]);
+        progress(`heap after poll ${step} (exporter poll ${lastObservedPoll}): heapUsed ${mib(reading.heapUsed)} (rss ${mib(reading.rss)}) at ${elapsed()}`);
       } finally {
         held = false;
         changed.notify();
@@ -497,6 +505,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const res = await get(metricsUrl, { accept: "text/plain" }, SCRAPE_TIMEOUT_MS);
       const heldAbandoned = (proxy?.abandoned() ?? 0) - abandonedBefore;
       heapLast = await readHeap();
+      heapTrend.push([POLLS, heapLast.heapUsed]);
       if (baselinePoll >= POLLS && heapBaseline === undefined) heapBaseline = heapLast;
       const checked = checkResponse("text", res);
       for (const v of checked.violations) violations.add(`final scrape: ${kindOf(v)}`, v);
@@ -543,7 +552,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         measurements = measurements.then(finish).catch((err: unknown) => fatal("final checks failed", String(err)));
       } else if (!baselineStarted && step >= baselinePoll) {
         baselineStarted = true;
-        measurements = measurements.then(measureBaseline).catch((err: unknown) => fatal("heap reading failed", String(err)));
+        measurements = measurements.then(() => measureAt(step, true)).catch((err: unknown) => fatal("heap reading failed", String(err)));
+      } else if (options.heapEvery !== undefined && step % options.heapEvery === 0 && step > baselinePoll) {
+        measurements = measurements.then(() => measureAt(step, false)).catch((err: unknown) => fatal("heap reading failed", String(err)));
       }
       if (step % Math.max(1, Math.floor(POLLS / 20)) === 0 || step === POLLS) {
         const scrapes = [...variants.values()].reduce((n, v) => n + v.scrapes, 0);
@@ -692,6 +703,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   out.push(`heap after poll ${baselinePoll}: ${heapLine(heapBaseline)}`);
   out.push(`heap at the end:    ${heapLine(heapLast)}`);
   out.push(`heap ratio (heapUsed end / after poll ${baselinePoll}): ${heapRatio === undefined ? "n/a" : heapRatio.toFixed(3)} (limit ${(1 + tolerance).toFixed(2)})`);
+  if (heapBaseline?.spaces && heapLast?.spaces) {
+    const base = heapBaseline.spaces;
+    const diff = Object.entries(heapLast.spaces)
+      .map(([space, used]) => [space, used - (base[space] ?? 0)] as const)
+      .filter(([, d]) => Math.abs(d) >= 16 * 1024)
+      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+    out.push(`heap change by V8 space: ${diff.length === 0 ? "none above 16 KiB" : diff.map(([space, d]) => `${space} ${d >= 0 ? "+" : ""}${(d / 1024).toFixed(0)} KiB`).join(", ")}`);
+  }
+  if (heapTrend.length > 2) {
+    // Least-squares slope of heapUsed over polls: a leak grows steadily, warm-up and noise do not.
+    const n = heapTrend.length;
+    const mx = heapTrend.reduce((a, [x]) => a + x, 0) / n;
+    const my = heapTrend.reduce((a, [, y]) => a + y, 0) / n;
+    const slope = heapTrend.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / heapTrend.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+    out.push(`heap trend (poll: heapUsed MiB): ${heapTrend.map(([x, y]) => `${x}: ${(y / 1024 / 1024).toFixed(2)}`).join(", ")}; slope ${(slope / 1024).toFixed(2)} KiB per poll`);
+  }
   out.push(`API: ${apiLine || "not checked (the run did not reach its last poll)"}`);
   if (pagesLine) out.push(`     ${pagesLine}`);
   out.push(`exporter log (warn and above): ${exporterLog.size === 0 ? "none" : [...exporterLog].map(([k, v]) => `${v}× ${k}`).join("; ")}`);

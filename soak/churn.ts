@@ -10,6 +10,7 @@
  * around the target count.
  */
 import type { Simulator } from "../src/simulator/simulator.js";
+import { mulberry32 } from "../src/simulator/rng.js";
 import { generateAssociations } from "../src/simulator/seed.js";
 import type { SimScope, WireAssociation } from "../src/simulator/types.js";
 import { SENTINEL_ID } from "./exposition-check.js";
@@ -91,17 +92,6 @@ export interface ChurnStats {
   maxCount: number;
 }
 
-/** mulberry32, so a soak run is reproducible from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Churner {
   readonly stats: ChurnStats;

@@ -132,20 +132,23 @@ function othersUnaffected(h: Harness, before: string, round: Round, failing: Tar
  * One failing row: a good poll, the data changes, `inject`, one poll round, scrape; then `clear` and
  * one more poll, which must recover.
  */
-async function failingRow(h: Harness, expected: Expected, inject: () => void, clear: () => void): Promise<{ line: LogLine | undefined }> {
-  const { stack, broken } = h;
-  const { accountId, region } = broken;
+/** A good poll, the data changes, `inject`, one poll round (scraped), `clear`: what both kinds of row start with. */
+async function roundUnderFault(h: Harness, inject: () => void, clear: () => void): Promise<{ before: string; logStart: number; round: Round }> {
   const before = await goodPoll(h);
-  const logStart = stack.logLines.length;
-  changePageOne(h, broken);
-
+  const logStart = h.stack.logLines.length;
+  changePageOne(h, h.broken);
   inject();
-  let round: Round;
   try {
-    round = await faultedRound(h);
+    return { before, logStart, round: await faultedRound(h) };
   } finally {
     clear();
   }
+}
+
+async function failingRow(h: Harness, expected: Expected, inject: () => void, clear: () => void): Promise<{ line: LogLine | undefined }> {
+  const { stack, broken } = h;
+  const { accountId, region } = broken;
+  const { before, logStart, round } = await roundUnderFault(h, inject, clear);
   const during = round.text;
   const logDuring = stack.logLines.slice(logStart);
 
@@ -209,16 +212,7 @@ async function succeedingRow(
 ): Promise<{ during: string; after: string }> {
   const { stack, broken } = h;
   const { accountId, region } = broken;
-  const before = await goodPoll(h);
-  const logStart = stack.logLines.length;
-  changePageOne(h, broken);
-  inject();
-  let round: Round;
-  try {
-    round = await faultedRound(h);
-  } finally {
-    clear();
-  }
+  const { before, logStart, round } = await roundUnderFault(h, inject, clear);
   const during = round.text;
   expect.soft(await healthz(h), "/healthz").toBe(200);
   expect.soft(up(during, accountId, region), "up").toBe(1);

@@ -1,23 +1,14 @@
 import { ListAssociationsCommand, paginateListAssociations, type SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
-import { association, rejection, ssmClient } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { type RunningSimulator } from "../../src/simulator/server.js";
+import { association, rejection, ssmClient, useSimulatorWithClient } from "./helpers.js";
 
 const REGION = "us-east-1";
 let server: RunningSimulator;
 let client: SSMClient;
 
-beforeAll(async () => {
-  server = await startSimulator();
-  client = ssmClient(server.url, REGION);
-});
-afterAll(async () => {
-  client.destroy();
-  await server.close();
-});
-beforeEach(() => {
-  server.sim.clearFaults();
-  server.sim.setAssociations({ region: REGION }, Array.from({ length: 7 }, (_, i) => association(i)));
+useSimulatorWithClient(REGION, () => Array.from({ length: 7 }, (_, i) => association(i)), (env) => {
+  ({ server, client } = env);
 });
 
 async function listAll(pageSize = 3): Promise<string[]> {

@@ -1,9 +1,9 @@
 import { ListAssociationsCommand, paginateListAssociations, type SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningSimulator } from "../../src/simulator/server.js";
 import { BODY_FAULT_KINDS, type BodyFaultKind, type WireAssociation } from "../../src/simulator/types.js";
-import { association, rejection, ssmClient, stsClient } from "./helpers.js";
+import { association, rejection, stsClient, useSimulatorWithClient } from "./helpers.js";
 import { rawList } from "./raw-http.js";
 
 const REGION = "us-east-1";
@@ -16,18 +16,8 @@ const DATA: WireAssociation[] = [
   association(3, { Overview: { Status: "Pending", DetailedStatus: "Creating" } }),
 ];
 
-beforeAll(async () => {
-  server = await startSimulator();
-  client = ssmClient(server.url, REGION);
-});
-afterAll(async () => {
-  client.destroy();
-  await server.close();
-});
-beforeEach(() => {
-  server.sim.clearFaults();
-  server.sim.resetCounters();
-  server.sim.setAssociations({ region: REGION }, DATA);
+useSimulatorWithClient(REGION, () => DATA, (env) => {
+  ({ server, client } = env);
 });
 
 /** The page without a fault, then the same request with the fault: both raw. */

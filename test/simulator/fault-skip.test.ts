@@ -1,8 +1,8 @@
 import { ListAssociationsCommand, paginateListAssociations, type SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FaultBook, type CallSite } from "../../src/simulator/faults.js";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
-import { association, rejection, ssmClient } from "./helpers.js";
+import { type RunningSimulator } from "../../src/simulator/server.js";
+import { association, rejection, ssmClient, useSimulatorWithClient } from "./helpers.js";
 
 const REGION = "us-east-1";
 const SITE: CallSite = { operation: "ListAssociations", region: REGION, accountId: "123456789012" };
@@ -65,18 +65,8 @@ describe("FaultBook skip", () => {
 describe("skip through the real SDK: page k of a listing", () => {
   let server: RunningSimulator;
   let client: SSMClient;
-  beforeAll(async () => {
-    server = await startSimulator();
-    client = ssmClient(server.url, REGION);
-  });
-  afterAll(async () => {
-    client.destroy();
-    await server.close();
-  });
-  beforeEach(() => {
-    server.sim.clearFaults();
-    server.sim.resetCounters();
-    server.sim.setAssociations({ region: REGION }, Array.from({ length: 5 }, (_, i) => association(i)));
+  useSimulatorWithClient(REGION, () => Array.from({ length: 5 }, (_, i) => association(i)), (env) => {
+    ({ server, client } = env);
   });
 
   async function listing(): Promise<{ pages: number; error?: Error }> {

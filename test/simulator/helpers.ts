@@ -1,5 +1,7 @@
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { STSClient } from "@aws-sdk/client-sts";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
 import type { WireAssociation } from "../../src/simulator/types.js";
 
 export const TEST_SECRET = "simulated-secret";
@@ -36,4 +38,28 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { $metadat
     return err as Error & { $metadata?: { httpStatusCode?: number } };
   }
   throw new Error("expected the call to fail, but it succeeded");
+}
+
+/**
+ * Starts a simulator and a real SDK client for `region` once for the enclosing file or describe block,
+ * hands both to `started`, closes them afterwards, and before each test clears faults and counters and
+ * sets the region's data to `data()`.
+ */
+export function useSimulatorWithClient(region: string, data: () => WireAssociation[], started: (env: { server: RunningSimulator; client: SSMClient }) => void): void {
+  let server: RunningSimulator | undefined;
+  let client: SSMClient | undefined;
+  beforeAll(async () => {
+    server = await startSimulator();
+    client = ssmClient(server.url, region);
+    started({ server, client });
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server?.close();
+  });
+  beforeEach(() => {
+    server?.sim.clearFaults();
+    server?.sim.resetCounters();
+    server?.sim.setAssociations({ region }, data());
+  });
 }

@@ -5,26 +5,16 @@ import {
   type AssociationFilter,
   type ListAssociationsCommandInput,
 } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
-import { association, rejection, ssmClient } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { type RunningSimulator } from "../../src/simulator/server.js";
+import { association, rejection, ssmClient, useSimulatorWithClient } from "./helpers.js";
 
 const REGION = "us-east-1";
 let server: RunningSimulator;
 let client: SSMClient;
 
-beforeAll(async () => {
-  server = await startSimulator();
-  client = ssmClient(server.url, REGION);
-});
-afterAll(async () => {
-  client.destroy();
-  await server.close();
-});
-beforeEach(() => {
-  server.sim.clearFaults();
-  server.sim.resetCounters();
-  server.sim.setAssociations({ region: REGION }, []);
+useSimulatorWithClient(REGION, () => [], (env) => {
+  ({ server, client } = env);
 });
 
 async function listAll(input: ListAssociationsCommandInput = {}, pageSize = 50): Promise<string[]> {

@@ -27,6 +27,9 @@ function writeTargetsFile(): { path: string; remove: () => void } {
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** How often the demo checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 500;
+
 async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`demo: ${line}\n`);
   const simulator = await runCli(
@@ -63,7 +66,17 @@ async function main(): Promise<void> {
   log(`exporter polling ${2 * REGIONS.length * PER_ACCOUNT_AND_REGION} simulated associations in 2 accounts × ${REGIONS.length} regions every ${POLL_INTERVAL}`);
   log(`metrics: http://localhost:${port}/metrics  (Ctrl-C to stop)`);
 
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => exporter.kill("SIGTERM"));
+  // Stop the exporter (and with it the simulator and this process) on any stop request, and when whoever
+  // started the demo goes away without one (npm killed, terminal closed): never leave a process behind.
+  const stop = () => exporter.kill("SIGTERM");
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      log("the process that started the demo is gone: stopping");
+      stop();
+    }
+  }, PARENT_CHECK_MS).unref();
   exporter.on("exit", (code) => {
     targets.remove();
     void simulator.stop().then(() => process.exit(code ?? 0));

@@ -35,4 +35,36 @@ describe("npm run demo", () => {
     const [code] = await exited;
     expect(code).toBe(0);
   });
+
+  it("stops the exporter and the simulator on SIGHUP, and when the process that started it dies", async () => {
+    for (const how of ["SIGHUP", "parent killed"] as const) {
+      const port = await freePort();
+      // A shell stands in for npm: it starts the demo and waits, as `npm run demo` does.
+      const shell = spawn("sh", ["-c", `"${process.execPath}" "${fileURLToPath(new URL("../dist/demo.js", import.meta.url))}" & echo $!; wait`], {
+        env: { PATH: process.env.PATH, NODE_NO_WARNINGS: "1", SSM_EXPORTER_WEB_LISTEN_ADDRESS: `127.0.0.1:${port}` },
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      let out = "";
+      shell.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      const demoPid = Number(await waitFor(() => /^\d+\n/.exec(out)?.[0], 5_000, "the demo's pid"));
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      try {
+        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "/readyz 200");
+        if (how === "SIGHUP") process.kill(demoPid, "SIGHUP");
+        else shell.kill("SIGKILL");
+        await waitFor(() => !alive(demoPid), 10_000, `the demo to exit after ${how}`);
+        await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined)) === undefined, 10_000, `the exporter to stop after ${how}`);
+      } finally {
+        if (alive(demoPid)) process.kill(demoPid, "SIGKILL");
+        shell.kill("SIGKILL");
+      }
+    }
+  });
 });

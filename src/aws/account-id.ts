@@ -2,10 +2,10 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { AwsCallError, INVALID_RESPONSE } from "../domain/association.js";
 import { settleBy } from "../settle-by.js";
+import type { AccountIdentity } from "./account-identity.js";
 import { apiCallRecorderPlugin, type ApiCallRecorder } from "./api-call-recorder.js";
 import { abortedCallError, toAwsCallError } from "./aws-error.js";
 import { sdkClientOptions, type CallSettings } from "./client-options.js";
-import type { AccountIdentity } from "./ssm-source.js";
 
 const OPERATION = "GetCallerIdentity";
 const ACCOUNT_ID = /^\d{12}$/;

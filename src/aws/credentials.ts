@@ -3,10 +3,10 @@ import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider 
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { settleBy } from "../settle-by.js";
 import { callerIdentity, configuredIdentity } from "./account-id.js";
+import type { AccountIdentity } from "./account-identity.js";
 import { apiCallRecorderPlugin, type ApiCallRecorder } from "./api-call-recorder.js";
 import { abortedCallError, toAwsCallError } from "./aws-error.js";
 import { sdkClientOptions, type CallSettings } from "./client-options.js";
-import type { AccountIdentity } from "./ssm-source.js";
 
 /**
  * The credentials of one target and how to learn its account id. Every region of the target shares

@@ -3,6 +3,7 @@ import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import type { AssociationFilter } from "../config/config.js";
 import { AwsCallError, INVALID_RESPONSE, type Association, type AssociationSource } from "../domain/association.js";
 import { apiCallRecorderPlugin, type ApiCallRecorder } from "./api-call-recorder.js";
+import type { AccountIdentity } from "./account-identity.js";
 import { abortedCallError, toAwsCallError } from "./aws-error.js";
 import { sdkClientOptions, type CallSettings } from "./client-options.js";
 import { InvalidPageError, parseListAssociationsPage } from "./list-associations-page.js";
@@ -12,14 +13,6 @@ export const PAGE_SIZE = 50;
 /** 2,000 active associations per account and region is the quota; this bound only stops a runaway NextToken loop. */
 const MAX_PAGES = 2_000;
 const OPERATION = "ListAssociations";
-
-/** How a source learns its account id; shared by every region of one credential set. */
-export interface AccountIdentity {
-  /** The operation behind accountId(): GetCallerIdentity, AssumeRole, or none when configured. */
-  readonly operation: string;
-  readonly knownAccountId: string | undefined;
-  accountId(signal: AbortSignal): Promise<string>;
-}
 
 export interface SsmSourceOptions {
   readonly region: string;

@@ -1,4 +1,4 @@
-import type { Association, AwsCallError, TargetKey } from "./association.js";
+import type { Association, AwsCallError } from "./association.js";
 
 /** What the exporter knows about one polled account×region after a poll. */
 export interface TargetState {
@@ -27,11 +27,6 @@ export interface TargetState {
 export interface Snapshot {
   readonly takenAtSeconds: number;
   readonly targets: readonly TargetState[];
-}
-
-/** The target's labels, or undefined while its account id is unknown. */
-export function targetKey(state: TargetState): TargetKey | undefined {
-  return state.accountId === undefined ? undefined : { accountId: state.accountId, region: state.region };
 }
 
 /** `123456789012/eu-west-1`, or the region alone while the account is unknown. */

@@ -1,10 +1,10 @@
 import type { Association as SdkAssociation } from "@aws-sdk/client-ssm";
 import type { Association } from "../src/domain/association.js";
 import type * as Page from "../src/aws/list-associations-page.js";
-import type * as Seed from "../src/simulator/seed.js";
-import type { WireAssociation } from "../src/simulator/types.js";
+import type * as Seed from "../dev/simulator/seed.js";
+import type { WireAssociation } from "../dev/simulator/types.js";
 import type { Snapshot, TargetState } from "../src/domain/snapshot.js";
-import { BENCH_REGION, BENCH_SEED, FIXED_NOW_MS, importDist } from "./lib.js";
+import { BENCH_REGION, BENCH_SEED, FIXED_NOW_MS, importDevDist, importDist } from "./lib.js";
 
 export const BENCH_ACCOUNT_ID = "123456789012";
 
@@ -19,7 +19,7 @@ export function wireToSdk(wire: WireAssociation): SdkAssociation {
 
 /** `count` generated associations mapped to our Association type the way a poll would map them. */
 export async function benchAssociations(count: number): Promise<Association[]> {
-  const { generateAssociations } = await importDist<typeof Seed>("simulator/seed.js");
+  const { generateAssociations } = await importDevDist<typeof Seed>("simulator/seed.js");
   const { parseListAssociationsPage } = await importDist<typeof Page>("aws/list-associations-page.js");
   const wire = generateAssociations(count, { seed: BENCH_SEED, region: BENCH_REGION, now: FIXED_NOW_MS });
   return parseListAssociationsPage({ Associations: wire.map(wireToSdk) }).associations;

@@ -12,6 +12,11 @@ export async function importDist<T>(path: string): Promise<T> {
   return (await import(new URL(`../dist/${path}`, import.meta.url).href)) as T;
 }
 
+/** Imports a module of the built development tools (the simulator), from dist-dev/ (`npm run build:dev`). */
+export async function importDevDist<T>(path: string): Promise<T> {
+  return (await import(new URL(`../dist-dev/${path}`, import.meta.url).href)) as T;
+}
+
 /** A fixed reference time for generated data, so every run (and both servers of part A) see the same bytes. */
 export const FIXED_NOW_MS = Date.UTC(2026, 0, 15, 12, 0, 0);
 

@@ -7,12 +7,12 @@
  *   node --import tsx bench/serve-simulator.ts
  */
 import { createInterface } from "node:readline";
-import type * as SimulatorServer from "../src/simulator/server.js";
-import { emit, exitWithParent, importDist } from "./lib.js";
+import type * as SimulatorServer from "../dev/simulator/server.js";
+import { emit, exitWithParent, importDevDist } from "./lib.js";
 
 exitWithParent(3600);
 
-const { startSimulator } = await importDist<typeof SimulatorServer>("simulator/server.js");
+const { startSimulator } = await importDevDist<typeof SimulatorServer>("simulator/server.js");
 const running = await startSimulator({ host: "127.0.0.1", port: 0 });
 emit({ url: running.url });
 

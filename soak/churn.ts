@@ -9,10 +9,10 @@
  * few associations out of each pool and as many in. Creates and deletes are random and balanced
  * around the target count.
  */
-import type { Simulator } from "../src/simulator/simulator.js";
-import { mulberry32 } from "../src/simulator/rng.js";
-import { generateAssociations } from "../src/simulator/seed.js";
-import type { SimScope, WireAssociation } from "../src/simulator/types.js";
+import type { Simulator } from "../dev/simulator/simulator.js";
+import { mulberry32 } from "../dev/simulator/rng.js";
+import { generateAssociations } from "../dev/simulator/seed.js";
+import type { SimScope, WireAssociation } from "../dev/simulator/types.js";
 import { SENTINEL_ID } from "./exposition-check.js";
 
 /** AssociationNames no real AWS account has (AWS allows [a-zA-Z0-9_.-]{3,128}), for the exposition's escaping. */

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import type { WireAssociation } from "../src/simulator/types.js";
+import type { WireAssociation } from "../dev/simulator/types.js";
 
 export const VARIANTS = ["text", "openmetrics", "text+gzip", "openmetrics+gzip"] as const;
 export type Variant = (typeof VARIANTS)[number];

@@ -3,6 +3,7 @@ import { sdkDefaultRegion } from "./aws/region.js";
 import { ConfigError, parseCommandLine, type CommandLine } from "./config/config.js";
 import { startExporter, type RunningExporter } from "./exporter.js";
 import { createLogger } from "./log.js";
+import { isSupportedNode, SUPPORTED_NODE_RANGE } from "./node-support.js";
 import { readBuildInfo } from "./version.js";
 
 const EXIT_BAD_CONFIG = 2;
@@ -14,6 +15,10 @@ function fail(problems: readonly string[], code: number): never {
 }
 
 async function main(): Promise<void> {
+  // The AWS SDK warns about old Node.js versions in nine unstructured lines on stderr at every start, between
+  // the JSON log lines. The exporter says it once, as a log line of its own (below); a user's explicit
+  // setting of the variable wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const build = readBuildInfo();
   let commandLine: CommandLine;
   try {
@@ -33,6 +38,12 @@ async function main(): Promise<void> {
   const { config } = commandLine;
 
   const logger = createLogger(config.log.level);
+  if (!isSupportedNode(process.version)) {
+    logger.warn(
+      { node: process.version, supported: SUPPORTED_NODE_RANGE },
+      `Node.js ${process.version} is not supported (supported: ${SUPPORTED_NODE_RANGE}; the container image runs Node.js 24); AWS SDK releases from January 2027 need Node.js 22 or later`,
+    );
+  }
   let exporter: RunningExporter;
   try {
     exporter = await startExporter(config, { logger, build });

@@ -8,7 +8,7 @@ import { freePort } from "./process.js";
 describe("npm run demo", () => {
   it("serves populated metrics within 15 s, and stops on SIGTERM", async () => {
     const port = await freePort();
-    const demo = spawn(process.execPath, [fileURLToPath(new URL("../dist/demo.js", import.meta.url))], {
+    const demo = spawn(process.execPath, [fileURLToPath(new URL("../dist-dev/demo.js", import.meta.url))], {
       env: { PATH: process.env.PATH, NODE_NO_WARNINGS: "1", SSM_EXPORTER_WEB_LISTEN_ADDRESS: `127.0.0.1:${port}` },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -40,7 +40,7 @@ describe("npm run demo", () => {
     for (const how of ["SIGHUP", "parent killed"] as const) {
       const port = await freePort();
       // A shell stands in for npm: it starts the demo and waits, as `npm run demo` does.
-      const shell = spawn("sh", ["-c", `"${process.execPath}" "${fileURLToPath(new URL("../dist/demo.js", import.meta.url))}" & echo $!; wait`], {
+      const shell = spawn("sh", ["-c", `"${process.execPath}" "${fileURLToPath(new URL("../dist-dev/demo.js", import.meta.url))}" & echo $!; wait`], {
         env: { PATH: process.env.PATH, NODE_NO_WARNINGS: "1", SSM_EXPORTER_WEB_LISTEN_ADDRESS: `127.0.0.1:${port}` },
         stdio: ["ignore", "pipe", "ignore"],
       });

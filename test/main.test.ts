@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { startSimulator, type RunningSimulator } from "../src/simulator/server.js";
+import { startSimulator, type RunningSimulator } from "../dev/simulator/server.js";
+import { isSupportedNode } from "../src/node-support.js";
 import { waitFor } from "./helpers.js";
 import { freePort, isListening, spawnExporter } from "./process.js";
 import { promtoolCheckMetrics } from "./promtool.js";
@@ -80,7 +81,7 @@ describe("the exporter process against the simulator", () => {
     expect(text).toContain("process_cpu_seconds_total");
     expect(text.match(/^aws_ssm_association_status\{/gm)).toHaveLength(3 * 150);
     expect(promtoolCheckMetrics(text)).toBe("");
-    const started = JSON.parse(run.stdout().split("\n")[0] ?? "{}") as Record<string, unknown>;
+    const started = JSON.parse(run.stdout().split("\n").find((l) => l.includes('"exporter started"')) ?? "{}") as Record<string, unknown>;
     expect(started).toMatchObject({ level: "info", msg: "exporter started", regions: ["us-east-1", "eu-west-1"] });
 
     const sent = performance.now();
@@ -91,6 +92,26 @@ describe("the exporter process against the simulator", () => {
     expect(tookMs).toBeLessThan(5_000);
     expect(run.stdout()).toContain('"msg":"stopped"');
     expect(await isListening(port)).toBe(false);
+  });
+
+  it("keeps the AWS SDK's Node.js version warning out of its output; an unsupported Node.js gets one log line", async () => {
+    const port = await freePort();
+    // Node's own warnings on (spawnExporter turns them off by default), as a user would run it.
+    const run = spawnExporter([`--web.listen-address=127.0.0.1:${port}`, "--poll.interval=2s"], { ...env(), NODE_NO_WARNINGS: "" });
+    onTestFinished(() => {
+      run.child.kill("SIGKILL");
+    });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 15_000, "readyz 200");
+    run.child.kill("SIGTERM");
+    expect((await run.exited()).code).toBe(0);
+    expect(run.stderr()).toBe("");
+    const warnings = run.stdout().split("\n").filter((l) => l.includes("is not supported"));
+    if (isSupportedNode(process.version)) {
+      expect(warnings).toEqual([]);
+    } else {
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0] ?? "{}")).toMatchObject({ level: "warn", node: process.version, supported: ">=22.12.0" });
+    }
   });
 
   it("exits 0 on SIGTERM in the middle of a slow poll", async () => {

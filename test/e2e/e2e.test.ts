@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
 import { skipWithout } from "../debian-tools.js";
 import { waitFor } from "../helpers.js";
 import { freePort, spawnExporter, type Spawned } from "../process.js";

@@ -2,7 +2,7 @@
  * Helpers of the fault matrix: the association series a target must export, derived from the
  * simulator's wire data independently of the exporter's code, and line-level views of a scrape.
  */
-import type { WireAssociation } from "../../src/simulator/types.js";
+import type { WireAssociation } from "../../dev/simulator/types.js";
 
 export const DEFAULT_ACCOUNT = "123456789012";
 
@@ -86,7 +86,7 @@ export const polls = (text: string, accountId: string, region: string, outcome: 
   lineValue(text, "aws_ssm_exporter_polls_total", { ...target(accountId, region), outcome }) ?? 0;
 
 /** Warn and error lines the README or the code document as expected in normal operation. */
-export const DOCUMENTED_WARNINGS: readonly RegExp[] = [/^poll skipped: /, /^dropping the last good data of /];
+export const DOCUMENTED_WARNINGS: readonly RegExp[] = [/^poll skipped: /, /^dropping the last good data of /, /^Node\.js v\S+ is not supported /];
 
 export type LogLine = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WireAssociation } from "../../src/simulator/types.js";
+import type { WireAssociation } from "../../dev/simulator/types.js";
 import { skipWithout } from "../debian-tools.js";
 import { promtoolCheckMetrics } from "../promtool.js";
 import { samples, startStack, type Stack } from "./stack.js";

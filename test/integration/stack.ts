@@ -1,7 +1,7 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { parseCommandLine } from "../../src/config/config.js";
 import { startExporter, type RunningExporter } from "../../src/exporter.js";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
 import { captureLogger } from "../helpers.js";
 
 export const SIM_ACCESS_KEY = "AKIDSIMULATED0000001";

@@ -3,7 +3,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk
 import { fromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
 import { association, rejection, ssmClient, stsClient, TEST_SECRET } from "./helpers.js";
 
 const DEFAULT_ACCOUNT = "111111111111";

@@ -1,6 +1,6 @@
 import { ListAssociationsCommand, paginateListAssociations, type SSMClient } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
-import type { RunningSimulator } from "../../src/simulator/server.js";
+import type { RunningSimulator } from "../../dev/simulator/server.js";
 import { association, rejection, ssmClient, useSimulatorWithClient } from "./helpers.js";
 
 const REGION = "us-east-1";

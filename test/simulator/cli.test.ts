@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseCliArgs, parseDuration, runCli, type CliIo } from "../../src/simulator/cli.js";
+import { parseCliArgs, parseDuration, runCli, type CliIo } from "../../dev/simulator/cli.js";
 import { stsClient } from "./helpers.js";
 
 function captureIo(): CliIo & { outLines: string[]; errLines: string[] } {
@@ -133,8 +133,8 @@ describe("runCli", () => {
     }
   });
 
-  const builtCli = fileURLToPath(new URL("../../dist/simulator/cli.js", import.meta.url));
-  it("runs as a process and stops on SIGTERM (`npm test` builds dist/ first)", async () => {
+  const builtCli = fileURLToPath(new URL("../../dist-dev/simulator/cli.js", import.meta.url));
+  it("runs as a process and stops on SIGTERM (`npm test` builds dist-dev/ first)", async () => {
     const child = spawn(process.execPath, [builtCli, "--port", "0", "--associations", "3"], { stdio: ["ignore", "pipe", "pipe"] });
     const [chunk] = (await once(child.stdout, "data")) as [Buffer];
     const url = chunk.toString().trim();

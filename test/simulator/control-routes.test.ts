@@ -1,7 +1,7 @@
 import { ListAssociationsCommand } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
-import type { WireAssociation } from "../../src/simulator/types.js";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
+import type { WireAssociation } from "../../dev/simulator/types.js";
 import { association, rejection, ssmClient } from "./helpers.js";
 
 let server: RunningSimulator;

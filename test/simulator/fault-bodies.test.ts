@@ -1,8 +1,8 @@
 import { ListAssociationsCommand, paginateListAssociations, type SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSimulator } from "../../src/simulator/server.js";
-import { BODY_FAULT_KINDS, type BodyFaultKind, type WireAssociation } from "../../src/simulator/types.js";
+import type { RunningSimulator } from "../../dev/simulator/server.js";
+import { BODY_FAULT_KINDS, type BodyFaultKind, type WireAssociation } from "../../dev/simulator/types.js";
 import { association, rejection, stsClient, useSimulatorWithClient } from "./helpers.js";
 import { rawList } from "./raw-http.js";
 

@@ -1,7 +1,7 @@
 import { ListAssociationsCommand, paginateListAssociations, type SSMClient } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
-import { FaultBook, type CallSite } from "../../src/simulator/faults.js";
-import type { RunningSimulator } from "../../src/simulator/server.js";
+import { FaultBook, type CallSite } from "../../dev/simulator/faults.js";
+import type { RunningSimulator } from "../../dev/simulator/server.js";
 import { association, rejection, ssmClient, useSimulatorWithClient } from "./helpers.js";
 
 const REGION = "us-east-1";

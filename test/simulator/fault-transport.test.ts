@@ -1,8 +1,8 @@
 import { ListAssociationsCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
-import type { FaultKind, SimOperation } from "../../src/simulator/types.js";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
+import type { FaultKind, SimOperation } from "../../dev/simulator/types.js";
 import { association, rejection, TEST_SECRET } from "./helpers.js";
 import { httpRequest, parseRawResponse, rawExchange, rawList, ssmRequest, stsRequest } from "./raw-http.js";
 

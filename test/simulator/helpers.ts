@@ -1,8 +1,8 @@
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
-import type { WireAssociation } from "../../src/simulator/types.js";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
+import type { WireAssociation } from "../../dev/simulator/types.js";
 
 export const TEST_SECRET = "simulated-secret";
 

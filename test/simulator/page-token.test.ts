@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodePageToken, encodePageToken } from "../../src/simulator/page-token.js";
+import { decodePageToken, encodePageToken } from "../../dev/simulator/page-token.js";
 
 const scope = { scopeKey: "123456789012/us-east-1", epoch: 3 };
 

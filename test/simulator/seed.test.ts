@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateAssociations } from "../../src/simulator/seed.js";
+import { generateAssociations } from "../../dev/simulator/seed.js";
 
 const NOW = Date.parse("2025-06-01T12:00:00Z");
 const sample = generateAssociations(1000, { seed: 42, region: "us-east-1", now: NOW });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { UnknownAssociationError } from "../../src/simulator/errors.js";
-import { mulberry32 } from "../../src/simulator/rng.js";
-import { Simulator } from "../../src/simulator/simulator.js";
+import { UnknownAssociationError } from "../../dev/simulator/errors.js";
+import { mulberry32 } from "../../dev/simulator/rng.js";
+import { Simulator } from "../../dev/simulator/simulator.js";
 import { association } from "./helpers.js";
 
 const US = { region: "us-east-1" };

@@ -6,7 +6,7 @@ import {
   type ListAssociationsCommandInput,
 } from "@aws-sdk/client-ssm";
 import { describe, expect, it } from "vitest";
-import type { RunningSimulator } from "../../src/simulator/server.js";
+import type { RunningSimulator } from "../../dev/simulator/server.js";
 import { association, rejection, ssmClient, useSimulatorWithClient } from "./helpers.js";
 
 const REGION = "us-east-1";

@@ -1,6 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../src/simulator/server.js";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
 import { rejection, stsClient } from "./helpers.js";
 
 let server: RunningSimulator;

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const endpoint = simulator.running.url;
   const targets = writeTargetsFile();
   const listen = process.env.SSM_EXPORTER_WEB_LISTEN_ADDRESS ?? ":9877";
-  const exporter = spawn(process.execPath, [fileURLToPath(new URL("./main.js", import.meta.url)), `--poll.interval=${POLL_INTERVAL}`, `--config.file=${targets.path}`], {
+  const exporter = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.js", import.meta.url)), `--poll.interval=${POLL_INTERVAL}`, `--config.file=${targets.path}`], {
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,

@@ -9,13 +9,22 @@
 #
 # Stages: build (all dependencies, tsc → dist/), prod-deps (production dependencies only) and the runtime
 # stage, which holds nothing but dist/, the production node_modules/ and package.json.
+#
+# `npm run test:container` (test/container/run.sh) builds this file with buildah and runs the image with
+# podman: its configuration, its contents, and the exporter against the simulator, read-only, as 65534.
 
 FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 # The manifests first, so that the dependency layer is reused until they change.
 # --ignore-scripts: tsc needs no install script of any dependency (only esbuild has one).
+# The optional build secret npm-ca is a CA bundle that npm trusts besides Node.js' own CAs, for a registry
+# reached through a TLS-intercepting proxy (buildah bud / docker build --secret id=npm-ca,src="$(npm config
+# get cafile)"). A secret is mounted for its RUN step only and never lands in a layer; without it the
+# mount is simply absent.
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=npm-ca \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ ./src/
 RUN npm run build
@@ -24,9 +33,13 @@ FROM node:24.21.0-bookworm-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No production dependency has an install script; dev-only ones (esbuild) are not installed at all.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=npm-ca \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24.21.0-bookworm-slim AS runtime
+# npm, npx and yarn of the base image stay: deleting them in a later layer would not make the image
+# smaller. No stage of ours leaves an npm or Yarn cache here (test:container checks).
 WORKDIR /app
 ENV NODE_ENV=production
 # Owned by root and not writable by the user below: the app never writes under /app, so the image

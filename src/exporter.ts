@@ -64,7 +64,7 @@ function buildSources(config: Config, selfMetrics: SelfMetrics): SsmAssociationS
 export async function startExporter(config: Config, deps: ExporterDeps): Promise<RunningExporter> {
   const { logger, build } = deps;
   const selfMetrics = new SelfMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true });
-  const store = new ExpositionStore(selfMetrics);
+  const store = new ExpositionStore(selfMetrics, Date.now, logger);
   const sources = buildSources(config, selfMetrics);
 
   const poller = new Poller({

@@ -1,5 +1,6 @@
 import type { Association } from "../domain/association.js";
 import type { TargetState } from "../domain/snapshot.js";
+import type { ScheduleSlots } from "../schedule/schedule.js";
 
 /**
  * THE metric contract for association data. Renaming a metric or a label here is a breaking change
@@ -27,10 +28,14 @@ export interface AssociationFamily {
   readonly type: "gauge";
   /** Labels after COMMON_LABELS. */
   readonly extraLabels: readonly string[];
-  readonly samples: (association: Association) => readonly Sample[];
+  /** `schedule`: the association's scheduled times around the poll that listed it (see ScheduleBook). */
+  readonly samples: (association: Association, schedule: ScheduleSlots) => readonly Sample[];
 }
 
 const POLLED = "Read from ListAssociations by a background poll (see --poll.interval).";
+
+/** One sample without extra labels, or none when the value is unknown. */
+const optional = (value: number | undefined): readonly Sample[] => (value === undefined ? [] : [{ labels: {}, value }]);
 
 export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
   {
@@ -98,6 +103,20 @@ export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
     type: "gauge",
     extraLabels: [],
     samples: (a) => (a.durationHours === undefined ? [] : [{ labels: {}, value: a.durationHours * 3_600 }]),
+  },
+  {
+    name: "aws_ssm_association_next_execution_timestamp_seconds",
+    help: `Next time the association is due by its ScheduleExpression after the latest successful poll, as Unix time (cron: ScheduleOffset included; rate: counted from LastExecutionDate); absent when there is none (no schedule, a rate that never ran, an at() time past, a cron whose years are over, an expression not understood). ${POLLED}`,
+    type: "gauge",
+    extraLabels: [],
+    samples: (_a, schedule) => optional(schedule.nextSeconds),
+  },
+  {
+    name: "aws_ssm_association_previous_scheduled_execution_timestamp_seconds",
+    help: `Latest time at or before the latest successful poll at which the association was due by its ScheduleExpression, as Unix time (cron: ScheduleOffset included; rate: counted from LastExecutionDate); absent when there is none (no schedule, a rate that never ran, at(), an expression not understood). ${POLLED}`,
+    type: "gauge",
+    extraLabels: [],
+    samples: (_a, schedule) => optional(schedule.previousSeconds),
   },
 ];
 

@@ -1,5 +1,6 @@
 import type { Association } from "../domain/association.js";
 import type { Snapshot, TargetState } from "../domain/snapshot.js";
+import { ScheduleBook, type ScheduleNotUnderstood } from "../schedule/schedule-book.js";
 import { ASSOCIATION_FAMILIES, COMMON_LABELS, TARGET_FAMILIES, TARGET_LABELS } from "./families.js";
 
 /**
@@ -27,24 +28,42 @@ export function familyHeader(family: { readonly name: string; readonly help: str
   return `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} ${family.type}\n`;
 }
 
+/** No scheduled times: no schedule, or the target has not been polled successfully. */
+const NO_SLOTS = Object.freeze({});
+
 function commonLabels(accountId: string, region: string, a: Association): string {
   const values = [accountId, region, a.associationId, a.associationName, a.documentName];
   return COMMON_LABELS.map((name, i) => `${name}="${escapeLabelValue(values[i] ?? "")}"`).join(",");
 }
 
+export interface RenderedFamilies {
+  /** One text per family, in SNAPSHOT_FAMILIES order. */
+  readonly families: string[];
+  readonly seriesCount: number;
+  /** Associations whose schedule expression `schedules` met for the first time and could not read. */
+  readonly schedulesNotUnderstood: ScheduleNotUnderstood<Association>[];
+}
+
 /**
  * Text of every snapshot family's series for one target, in SNAPSHOT_FAMILIES order. A target whose
  * first poll has not finished, or whose account id is not known, renders nothing.
+ *
+ * Scheduled times are those around the target's latest successful poll (the one that listed these
+ * associations), so the same state always renders the same bytes. `schedules` is the target's book,
+ * kept across polls by the store; without one, every expression is parsed afresh.
  */
-export function renderTargetFamilies(state: TargetState): { families: string[]; seriesCount: number } {
+export function renderTargetFamilies(state: TargetState, schedules: ScheduleBook = new ScheduleBook()): RenderedFamilies {
   const { accountId, region } = state;
-  if (state.pending || accountId === undefined) return { families: SNAPSHOT_FAMILIES.map(() => ""), seriesCount: 0 };
+  if (state.pending || accountId === undefined) return { families: SNAPSHOT_FAMILIES.map(() => ""), seriesCount: 0, schedulesNotUnderstood: [] };
   const prefixes = state.associations.map((a) => commonLabels(accountId, region, a));
+  const polledAt = state.lastSuccessSeconds;
+  const { slots, notUnderstood } =
+    polledAt === undefined ? { slots: [], notUnderstood: [] } : schedules.slotsAt(state.associations, polledAt);
   let seriesCount = 0;
   const associationFamilies = ASSOCIATION_FAMILIES.map((family) => {
     const lines: string[] = [];
     state.associations.forEach((association, i) => {
-      for (const sample of family.samples(association)) {
+      for (const sample of family.samples(association, slots[i] ?? NO_SLOTS)) {
         let labels = prefixes[i] ?? "";
         for (const name of family.extraLabels) labels += `,${name}="${escapeLabelValue(sample.labels[name] ?? "")}"`;
         lines.push(`${family.name}{${labels}} ${formatSampleValue(sample.value)}\n`);
@@ -60,7 +79,7 @@ export function renderTargetFamilies(state: TargetState): { families: string[]; 
     seriesCount++;
     return `${family.name}{${targetLabels}} ${formatSampleValue(value)}\n`;
   });
-  return { families: [...associationFamilies, ...targetFamilies], seriesCount };
+  return { families: [...associationFamilies, ...targetFamilies], seriesCount, schedulesNotUnderstood: notUnderstood };
 }
 
 /** Whole-snapshot text, for tests and tools; the server uses the store's cached chunks. */

@@ -30,6 +30,7 @@ export class SelfMetrics {
   private readonly apiRequests: Counter<"account_id" | "region" | "operation" | "outcome">;
   private readonly polls: Counter<"account_id" | "region" | "outcome">;
   private readonly pollsSkipped: Counter<"account_id" | "region">;
+  private readonly scheduleParseErrors: Counter<"account_id" | "region">;
   private readonly unidentified: Gauge;
   private readonly known = new Set<string>();
   private readonly held = new Map<object, HeldCalls>();
@@ -51,6 +52,12 @@ export class SelfMetrics {
     this.pollsSkipped = new Counter({
       name: "aws_ssm_exporter_polls_skipped_total",
       help: "Poll ticks skipped for this account and region because its previous poll was still running (poll interval shorter than polls take, or too few --poll.concurrency).",
+      labelNames: ["account_id", "region"],
+      registers,
+    });
+    this.scheduleParseErrors = new Counter({
+      name: "aws_ssm_exporter_schedule_parse_errors_total",
+      help: "Schedule expressions of associations of this account and region that the exporter could not understand, counted once per association version (each is logged as schedule not understood); those associations get no next or previous schedule series.",
       labelNames: ["account_id", "region"],
       registers,
     });
@@ -109,6 +116,11 @@ export class SelfMetrics {
     if (target.accountId !== undefined) this.pollsSkipped.inc(labelsOf({ accountId: target.accountId, region: target.region }));
   }
 
+  /** An association version whose ScheduleExpression could not be understood (counted once per version). */
+  recordScheduleNotUnderstood(target: TargetKey): void {
+    this.scheduleParseErrors.inc(labelsOf(target));
+  }
+
   recordPoll(state: TargetState): void {
     if (state.accountId === undefined) return;
     this.polls.inc({ ...labelsOf({ accountId: state.accountId, region: state.region }), outcome: state.up ? "success" : (state.lastError?.code ?? "UnknownError") });
@@ -126,6 +138,7 @@ export class SelfMetrics {
       if (this.known.has(key)) continue;
       this.known.add(key);
       this.pollsSkipped.inc(labelsOf({ accountId: state.accountId, region: state.region }), 0);
+      this.scheduleParseErrors.inc(labelsOf({ accountId: state.accountId, region: state.region }), 0);
       this.polls.inc({ ...labelsOf({ accountId: state.accountId, region: state.region }), outcome: "success" }, 0);
     }
     this.unidentified.set(unidentified);

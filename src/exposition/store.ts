@@ -1,4 +1,6 @@
 import type { Snapshot, TargetState } from "../domain/snapshot.js";
+import type { Logger } from "../log.js";
+import { ScheduleBook } from "../schedule/schedule-book.js";
 import { combine, compressChunk, compressFinal, gzipMember, type Chunk } from "./gzip.js";
 import { toOpenMetrics } from "./openmetrics.js";
 import { familyHeader, renderTargetFamilies, SNAPSHOT_FAMILIES } from "./render.js";
@@ -60,12 +62,16 @@ export class ExpositionStore {
   private served: Served | undefined;
   private headers: Chunk[] | undefined;
   private readonly cache = new Map<number, RenderedTarget>();
+  /** Per target (by index, like `cache`): its parsed schedules, kept across polls. */
+  private readonly schedules = new Map<number, ScheduleBook>();
   private tails: { readonly at: number; readonly rendering: Promise<Record<Format, Tail>> } | undefined;
   private publishing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly selfMetrics: SelfMetrics,
     private readonly now: () => number = Date.now,
+    /** Where a schedule expression that is not understood is reported (once per association version). */
+    private readonly logger?: Logger,
   ) {}
 
   /** The snapshot being served, undefined before the first publish. */
@@ -102,12 +108,13 @@ export class ExpositionStore {
     for (const [index, state] of snapshot.targets.entries()) {
       let rendered = this.cache.get(index);
       if (rendered?.state !== state) {
-        rendered = await renderTarget(state);
+        rendered = await this.renderTarget(index, state);
         this.cache.set(index, rendered);
       }
       targets.push(rendered);
     }
     for (const index of [...this.cache.keys()]) if (index >= snapshot.targets.length) this.cache.delete(index);
+    for (const index of [...this.schedules.keys()]) if (index >= snapshot.targets.length) this.schedules.delete(index);
 
     const ordered: Chunk[] = [];
     SNAPSHOT_FAMILIES.forEach((_, i) => {
@@ -129,6 +136,36 @@ export class ExpositionStore {
     this.selfMetrics.publish(snapshot);
     // A finished poll changed the counters too: the next scrape renders them anew, never from before it.
     this.tails = undefined;
+  }
+
+  /**
+   * One target's chunks. A schedule expression met for the first time (per association version) that
+   * is not understood is logged and counted here; the association's other series are rendered as ever.
+   */
+  private async renderTarget(index: number, state: TargetState): Promise<RenderedTarget> {
+    let book = this.schedules.get(index);
+    if (!book) {
+      book = new ScheduleBook();
+      this.schedules.set(index, book);
+    }
+    const { families, seriesCount, schedulesNotUnderstood } = renderTargetFamilies(state, book);
+    for (const { association, reason } of schedulesNotUnderstood) {
+      if (state.accountId === undefined) continue; // never: an unknown account renders no association
+      this.selfMetrics.recordScheduleNotUnderstood({ accountId: state.accountId, region: state.region });
+      this.logger?.warn(
+        {
+          account_id: state.accountId,
+          region: state.region,
+          association_id: association.associationId,
+          association_version: association.associationVersion,
+          schedule_expression: association.scheduleExpression,
+          reason,
+        },
+        "schedule not understood",
+      );
+    }
+    const chunks = await Promise.all(families.map((f) => compressChunk(Buffer.from(f, "utf8"))));
+    return { state, chunks, seriesCount };
   }
 
   /** The self-metrics tail in one format; both formats come from one rendering, at most TAIL_TTL_MS old. */
@@ -154,9 +191,3 @@ function tailOf(text: string): Tail {
 }
 
 const EMPTY = { deflate: [], deflateLength: 0, textLength: 0, crc32: 0 };
-
-async function renderTarget(state: TargetState): Promise<RenderedTarget> {
-  const { families, seriesCount } = renderTargetFamilies(state);
-  const chunks = await Promise.all(families.map((f) => compressChunk(Buffer.from(f, "utf8"))));
-  return { state, chunks, seriesCount };
-}

@@ -3,7 +3,8 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import type { TargetState } from "../../src/domain/snapshot.js";
 import { renderExposition, renderTargetFamilies } from "../../src/exposition/render.js";
-import { fixedSnapshot, patchBaseline } from "../fixtures/associations.js";
+import { ScheduleBook } from "../../src/schedule/schedule-book.js";
+import { awkward, dailyRate, fixedSnapshot, futureOneOff, inventory, notUnderstood, pastOneOff, patchBaseline, unscheduled, yearsOver } from "../fixtures/associations.js";
 
 const sortedLines = (text: string): string[] =>
   text
@@ -83,5 +84,57 @@ describe("renderTargetFamilies", () => {
         'aws_ssm_exporter_poll_duration_seconds{account_id="123456789012",region="us-east-1"} 0.5\n' +
         'aws_ssm_exporter_associations{account_id="123456789012",region="us-east-1"} 0\n',
     );
+  });
+});
+
+describe("schedule series", () => {
+  const NEXT = "aws_ssm_association_next_execution_timestamp_seconds";
+  const PREVIOUS = "aws_ssm_association_previous_scheduled_execution_timestamp_seconds";
+  /** The schedule samples of one association, as `name value` pairs. */
+  const scheduleSamples = (association: typeof patchBaseline, state: Partial<TargetState> = {}) =>
+    renderTargetFamilies({ ...polled, associations: [association], ...state })
+      .families.join("")
+      .split("\n")
+      .filter((l) => l.startsWith(NEXT) || l.startsWith(PREVIOUS))
+      .map((l) => `${l.slice(0, l.indexOf("{"))} ${l.slice(l.lastIndexOf(" ") + 1)}`);
+
+  // The poll: 2025-11-24T16:03:20Z, a Monday.
+  it.each([
+    ["cron with a 2-day offset: Sundays 02:00 + 2 days", patchBaseline, [`${NEXT} 1764036000`, `${PREVIOUS} 1763431200`]],
+    ["cron every 30 minutes", awkward, [`${NEXT} 1764001800`, `${PREVIOUS} 1764000000`]],
+    ["rate with a missed slot, counted from the last execution", dailyRate, [`${NEXT} 1764072800`, `${PREVIOUS} 1763986400`]],
+    ["rate that never ran: no anchor", inventory, []],
+    ["at() still ahead: next only", futureOneOff, [`${NEXT} 1766599200`]],
+    ["at() already past: neither", pastOneOff, []],
+    ["no schedule: neither", unscheduled, []],
+    ["an expression not understood: neither", notUnderstood, []],
+    ["a cron whose years are over: previous only", yearsOver, [`${PREVIOUS} 1735646400`]],
+  ])("%s", (_, association, expected) => {
+    expect(scheduleSamples(association)).toEqual(expected);
+  });
+
+  it("keeps every other series of an association whose schedule is not understood, and reports it", () => {
+    const rendered = renderTargetFamilies({ ...polled, associations: [notUnderstood] });
+    const text = rendered.families.join("");
+    for (const name of ["aws_ssm_association_info", "aws_ssm_association_status", "aws_ssm_association_detailed_status", "aws_ssm_association_targets"]) {
+      expect(text).toContain(`${name}{account_id="123456789012",region="us-east-1",association_id="${notUnderstood.associationId}"`);
+    }
+    expect(rendered.schedulesNotUnderstood.map((n) => [n.association.associationId, n.reason])).toEqual([
+      [notUnderstood.associationId, "exactly one of day-of-month and day-of-week must be ?"],
+    ]);
+  });
+
+  it("computes the times at the target's latest successful poll, so a failed poll's state renders the same", () => {
+    const ok = renderTargetFamilies({ ...polled, associations: [awkward, dailyRate] }).families.join("");
+    const failedLater = renderTargetFamilies({ ...polled, associations: [awkward, dailyRate], up: false, pollDurationSeconds: 9 }).families.join("");
+    const pick = (text: string) => text.split("\n").filter((l) => l.startsWith(NEXT) || l.startsWith(PREVIOUS));
+    expect(pick(failedLater)).toEqual(pick(ok));
+    expect(scheduleSamples(awkward, { lastSuccessSeconds: 1_764_001_800 })).toEqual([`${NEXT} 1764003600`, `${PREVIOUS} 1764001800`]);
+  });
+
+  it("reports an expression not understood only the first time the target's book meets it", () => {
+    const book = new ScheduleBook();
+    expect(renderTargetFamilies({ ...polled, associations: [notUnderstood] }, book).schedulesNotUnderstood).toHaveLength(1);
+    expect(renderTargetFamilies({ ...polled, associations: [notUnderstood] }, book).schedulesNotUnderstood).toHaveLength(0);
   });
 });

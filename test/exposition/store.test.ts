@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { renderExposition } from "../../src/exposition/render.js";
 import { SelfMetrics } from "../../src/exposition/self-metrics.js";
 import { ExpositionStore, type Body, type Encoding, type Format } from "../../src/exposition/store.js";
-import { fixedSnapshot } from "../fixtures/associations.js";
+import { createLogger } from "../../src/log.js";
+import { fixedSnapshot, notUnderstood } from "../fixtures/associations.js";
 
 const build = { name: "x", version: "1.2.3", revision: "r", nodejsVersion: "v20" };
 
@@ -128,7 +129,50 @@ describe("ExpositionStore", () => {
     const families = parsePrometheusTextFormat(text);
     const infos = families.find((f) => f.name === "aws_ssm_association_info")?.metrics.length ?? 0;
     const counted = (families.find((f) => f.name === "aws_ssm_exporter_associations")?.metrics ?? []).reduce((n, m) => n + Number("value" in m ? m.value : 0), 0);
-    expect(infos).toBe(3);
+    expect(infos).toBe(9);
     expect(counted).toBe(infos);
+  });
+
+  it("logs a schedule not understood once per association version and counts it, and serves the association's other series", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const self = new SelfMetrics(build, { defaultMetrics: false });
+    const store = new ExpositionStore(self, Date.now, logger);
+    const [east, west] = fixedSnapshot.targets;
+    if (!east || !west) throw new Error("fixture");
+    const errors = async () => {
+      const text = decoded(await store.body("text", "identity"));
+      return [...text.matchAll(/^aws_ssm_exporter_schedule_parse_errors_total\{([^}]*)\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+    };
+
+    await store.publish(fixedSnapshot);
+    expect(lines.map((l) => l.msg)).toEqual(["schedule not understood"]);
+    expect(lines[0]).toMatchObject({
+      level: "warn",
+      account_id: "123456789012",
+      region: "eu-west-1",
+      association_id: notUnderstood.associationId,
+      association_version: "1",
+      schedule_expression: "cron(0 9 * * MON *)",
+      reason: "exactly one of day-of-month and day-of-week must be ?",
+    });
+    expect(await errors()).toEqual(['account_id="123456789012",region="eu-west-1" 1', 'account_id="123456789012",region="us-east-1" 0']);
+    const text = decoded(await store.body("text", "identity"));
+    expect(text).toContain(`aws_ssm_association_info{account_id="123456789012",region="eu-west-1",association_id="${notUnderstood.associationId}"`);
+
+    // Later polls of the same association version (new state objects, failed polls too): no new line, no new count.
+    await store.publish({ ...fixedSnapshot, targets: [east, { ...west, lastSuccessSeconds: 1_764_000_260 }] });
+    await store.publish({ ...fixedSnapshot, targets: [east, { ...west, up: false, lastSuccessSeconds: 1_764_000_260 }] });
+    expect(lines).toHaveLength(1);
+    expect(await errors()).toEqual(['account_id="123456789012",region="eu-west-1" 1', 'account_id="123456789012",region="us-east-1" 0']);
+
+    // A new version of it, with the same expression: one more line, one more count.
+    const v2 = west.associations.map((a) => (a === notUnderstood ? { ...a, associationVersion: "2" } : a));
+    await store.publish({ ...fixedSnapshot, targets: [east, { ...west, associations: v2, lastSuccessSeconds: 1_764_000_320 }] });
+    expect(lines.map((l) => [l.msg, l.association_version])).toEqual([
+      ["schedule not understood", "1"],
+      ["schedule not understood", "2"],
+    ]);
+    expect(await errors()).toEqual(['account_id="123456789012",region="eu-west-1" 2', 'account_id="123456789012",region="us-east-1" 0']);
   });
 });

@@ -24,13 +24,24 @@ const file = parse(text) as RuleFile;
 const alerts = file.groups.flatMap((g) => g.rules).filter((r): r is Rule & { alert: string } => r.alert !== undefined);
 const byName = new Map(alerts.map((a) => [a.alert, a]));
 
-const THRESHOLD = "aws_ssm:association_not_executed_threshold_seconds";
+/**
+ * The recording rules that hold a tunable number or selector (the Helm chart sets them by name), with the
+ * alert that uses each and the expression of the default.
+ */
+const SETTINGS = [
+  { record: "aws_ssm:association_overdue_grace_seconds", alert: "SsmAssociationOverdue", expr: "vector(3600)" },
+  { record: "aws_ssm:association_targets_failed_threshold", alert: "SsmAssociationTargetsFailed", expr: "vector(0)" },
+  { record: "aws_ssm:exporter_data_stale_threshold_seconds", alert: "SsmExporterDataStale", expr: "vector(900)" },
+  { record: "aws_ssm:exporter_scrape_up", alert: "SsmExporterAbsent", expr: 'up{job=~".*ssm-association-exporter.*"}' },
+];
+/** Not exporter metrics of the contract, but always there: Prometheus' scrape health and prom-client's process start. */
+const OUTSIDE_CONTRACT = ["up", "process_start_time_seconds"];
 const ASSOCIATION_LABELS = ["account_id", "region", "association_id", "association_name", "document_name"];
 const RUNBOOK = "https://github.com/ssm-association-exporter/ssm-association-exporter/blob/main/README.md#";
 const ALERTS = [
+  "SsmAssociationOverdue",
   "SsmAssociationFailed",
   "SsmAssociationTargetsFailed",
-  "SsmAssociationNotExecuted",
   "SsmExporterPollFailing",
   "SsmExporterUnidentifiedTargets",
   "SsmExporterDataStale",
@@ -60,20 +71,30 @@ describe("alerts.yaml", () => {
     }
   });
 
-  it("keeps the not-executed threshold in one recording rule, before the alert in the same group", () => {
-    const group = file.groups.find((g) => g.rules.some((r) => r.alert === "SsmAssociationNotExecuted"));
-    const names = group?.rules.map((r) => r.record ?? r.alert);
-    expect(names?.indexOf(THRESHOLD)).toBeGreaterThanOrEqual(0);
-    expect(names?.indexOf(THRESHOLD)).toBeLessThan(names?.indexOf("SsmAssociationNotExecuted") ?? -1);
-    expect(group?.rules.find((r) => r.record === THRESHOLD)?.expr).toBe("vector(691200)");
-    // The Helm chart replaces this literal; it must occur exactly once.
-    expect(text.split("vector(691200)")).toHaveLength(2);
-    expect(byName.get("SsmAssociationNotExecuted")?.expr).toMatch(new RegExp(`> on\\(\\) group_left\\(\\)\\s+${THRESHOLD}\\s*$`));
+  it("keeps each tunable number in one recording rule, before the one alert that uses it, in its group", () => {
+    const recorded = file.groups.flatMap((g) => g.rules).flatMap((r) => (r.record ? [r.record] : []));
+    expect(recorded).toEqual(SETTINGS.map((s) => s.record));
+    for (const { record, alert, expr } of SETTINGS) {
+      const group = file.groups.find((g) => g.rules.some((r) => r.record === record));
+      const names = group?.rules.map((r) => r.record ?? r.alert) ?? [];
+      expect(names.indexOf(record), record).toBeLessThan(names.indexOf(alert));
+      expect(group?.rules.find((r) => r.record === record)?.expr, record).toBe(expr);
+      // Used by its alert, and by no other rule (a disabled alert takes its recording rule with it in the chart).
+      const users = file.groups.flatMap((g) => g.rules).filter((r) => analyzePromql(r.expr).selectors.some((s) => s.metric === record));
+      expect(users.map((r) => r.alert), record).toEqual([alert]);
+    }
   });
 
-  it("has only valid PromQL, naming only metrics of the contract, its own recording rule and up", () => {
+  it("looks back over the overdue grace plus 5 minutes, in SsmAssociationOverdue's one range selector", () => {
+    const expr = byName.get("SsmAssociationOverdue")?.expr ?? "";
+    // The chart replaces this range with its overdueGrace plus 5 minutes; it must be the only one.
+    expect(expr.match(/\[[0-9a-z]+\]/g)).toEqual(["[1h5m]"]);
+    expect(expr).toContain("min_over_time(aws_ssm_association_previous_scheduled_execution_timestamp_seconds[1h5m])");
+  });
+
+  it("has only valid PromQL, naming only metrics of the contract, its own recording rules, up and process_start_time_seconds", () => {
     const recorded = file.groups.flatMap((g) => g.rules).flatMap((r) => (r.record ? [r.record] : []));
-    const allowed = new Set([...contract, ...recorded, "up"]);
+    const allowed = new Set([...contract, ...recorded, ...OUTSIDE_CONTRACT]);
     const problems: string[] = [];
     for (const rule of file.groups.flatMap((g) => g.rules)) {
       const { errors, selectors } = analyzePromql(rule.expr);
@@ -98,11 +119,20 @@ describe("alerts.yaml", () => {
     }
   });
 
-  it("states the exporter job assumption once, as one literal matcher", () => {
-    const absent = byName.get("SsmExporterAbsent");
-    const [selector] = analyzePromql(absent?.expr ?? "").selectors;
+  it("states the exporter job assumption once, as one literal matcher in a recording rule the exporter alerts use", () => {
+    const [selector, ...others] = analyzePromql(SETTINGS.find((s) => s.alert === "SsmExporterAbsent")?.expr ?? "").selectors;
+    expect(others).toEqual([]);
     expect(selector).toMatchObject({ metric: "up", matchers: [{ label: "job", op: "=~", value: ".*ssm-association-exporter.*" }] });
     expect(text.split('job=~".*ssm-association-exporter.*"')).toHaveLength(2);
-    expect(absent?.annotations?.description).toContain("ssm-association-exporter");
+    // `up` appears nowhere else: every alert on scrape health goes through the recording rule.
+    const upUsers = file.groups.flatMap((g) => g.rules).filter((r) => analyzePromql(r.expr).selectors.some((s) => s.metric === "up"));
+    expect(upUsers.map((r) => r.record)).toEqual(["aws_ssm:exporter_scrape_up"]);
+    expect(byName.get("SsmExporterAbsent")?.annotations?.description).toContain("ssm-association-exporter");
+  });
+
+  it("ages a target that never polled successfully by its own exporter's process start", () => {
+    const expr = byName.get("SsmExporterDataStale")?.expr ?? "";
+    expect(expr).toContain("aws_ssm_exporter_up == 0 unless aws_ssm_exporter_last_success_timestamp_seconds");
+    expect(expr).toMatch(/\+ on\(job, instance\) group_left\(\)\s+\(time\(\) - process_start_time_seconds\)/);
   });
 });

@@ -14,7 +14,7 @@ import { parseCommandLine, type Config } from "../../src/config/config.js";
 import { parseDuration } from "../../src/config/duration.js";
 import { ConfigError } from "../../src/config/fields.js";
 import { parseTargets } from "../../src/config/file.js";
-import { CHART_DIR, CI_FILES, NAMESPACE, REPO, lint, only, parseManifests, template, templateRun, type Inputs, type K8sObject } from "./helm.js";
+import { CHART_DIR, CI_FILES, NAMESPACE, REPO, lint, only, template, templateRun, type Inputs, type K8sObject } from "./helm.js";
 import { validateObject } from "./kubernetes-schemas.js";
 
 type Json = { [key: string]: unknown };
@@ -167,6 +167,7 @@ describe("helm template", () => {
     const kinds = (name: string) => objectsOf(name).map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(kinds("defaults")).toEqual(["Deployment/demo-ssm-association-exporter", "Service/demo-ssm-association-exporter", "ServiceAccount/demo-ssm-association-exporter"]);
     expect(kinds("ci/full-values.yaml")).toEqual([
+      "AlertmanagerConfig/ssm-exporter-full",
       "ConfigMap/ssm-exporter-full-dashboard",
       "Deployment/ssm-exporter-full",
       "PrometheusRule/ssm-exporter-full",
@@ -365,45 +366,6 @@ describe("config.targets", () => {
   });
 });
 
-describe("the PrometheusRule", () => {
-  const alerts = parseYaml(chartFile("files", "alerts.yaml")) as { groups: Json[] };
-  /** files/alerts.yaml with the threshold rule's `vector(691200)` replaced. */
-  const alertsWithThreshold = (seconds: number) =>
-    (parseYaml(chartFile("files", "alerts.yaml").replace("vector(691200)", `vector(${seconds})`)) as { groups: Json[] }).groups;
-
-  it("holds the groups of files/alerts.yaml unchanged with the default threshold", async () => {
-    expect(chartFile("files", "alerts.yaml").split("vector(691200)")).toHaveLength(2);
-    const rule = only(await template({ values: { prometheusRule: { enabled: true } } }), "PrometheusRule");
-    expect((rule.spec as { groups: unknown }).groups).toEqual(alerts.groups);
-  });
-
-  it("of ci/full-values.yaml has its threshold in seconds, its labels and its additional rules", () => {
-    const rule = only(objectsOf("ci/full-values.yaml"), "PrometheusRule");
-    const values = chartYaml("ci", "full-values.yaml").prometheusRule as Json;
-    const seconds = (parseDuration(String(values.notExecutedThreshold)) ?? Number.NaN) / 1000;
-    expect(seconds).toBe(131_400);
-    expect((rule.spec as { groups: unknown }).groups).toEqual([
-      ...alertsWithThreshold(seconds),
-      { name: "ssm-association-exporter-additional", rules: values.additionalRules },
-    ]);
-    expect(rule.metadata.labels).toMatchObject(values.labels as Json);
-  });
-
-  // The template's duration parser, the schema's pattern and the exporter's parseDuration agree.
-  it.each(["8d", "36h", "1h30m", "60s", "2d12h", "1m30s250ms", "1s500ms", "500ms", "1d", "banana", "30s1m", "1.5h", "5", "1w", "5M", " 5m", ""])(
-    "notExecutedThreshold %j renders as the exporter reads it, or not at all",
-    async (text) => {
-      const result = await templateRun({ values: { prometheusRule: { enabled: true, notExecutedThreshold: text } } });
-      const ms = parseDuration(text);
-      const valid = ms !== undefined && ms >= 1000 && text.trim() === text;
-      expect(result.ok, result.stderr).toBe(valid);
-      if (!valid) return;
-      const groups = (only(parseManifests(result.stdout), "PrometheusRule").spec as { groups: unknown }).groups;
-      expect(groups).toEqual(alertsWithThreshold(Math.floor(ms / 1000)));
-    },
-  );
-});
-
 describe("the Grafana dashboard ConfigMap", () => {
   it("of ci/full-values.yaml holds files/dashboard.json byte for byte, with the sidecar's label", () => {
     const configMap = only(objectsOf("ci/full-values.yaml"), "ConfigMap", "-dashboard");
@@ -451,7 +413,20 @@ describe("values.schema.json, as Helm applies it", () => {
     ["a region that is no region name", { config: { regions: ["EU-WEST-1"] } }, "at '/config/regions/0'"],
     ["maxAttempts above 10", { config: { maxAttempts: 11 } }, "at '/config/maxAttempts'"],
     ["a telemetry path taken by the health checks", { config: { telemetryPath: "/healthz" } }, "at '/config/telemetryPath'"],
-    ["a threshold in plain seconds", { prometheusRule: { notExecutedThreshold: 691200 } }, "at '/prometheusRule/notExecutedThreshold'"],
+    ["an overdue grace in plain seconds", { prometheusRule: { overdueGrace: 3600 } }, "at '/prometheusRule/overdueGrace'"],
+    ["the removed notExecutedThreshold", { prometheusRule: { notExecutedThreshold: "8d" } }, "additional properties 'notExecutedThreshold' not allowed"],
+    ["an alert the chart does not have", { prometheusRule: { alerts: { SsmAssociationOverDue: { enabled: false } } } }, "additional properties 'SsmAssociationOverDue' not allowed"],
+    ["an alert's for: in the exporter's days", { prometheusRule: { alerts: { SsmAssociationFailed: { for: "1h30" } } } }, "at '/prometheusRule/alerts/SsmAssociationFailed/for'"],
+    ["an empty severity", { prometheusRule: { alerts: { SsmAssociationFailed: { severity: "" } } } }, "at '/prometheusRule/alerts/SsmAssociationFailed/severity'"],
+    ["severity among an alert's labels", { prometheusRule: { alerts: { SsmExporterAbsent: { labels: { severity: "page" } } } } }, "at '/prometheusRule/alerts/SsmExporterAbsent/labels/severity'"],
+    ["alertname among alertLabels", { prometheusRule: { alertLabels: { alertname: "x" } } }, "at '/prometheusRule/alertLabels/alertname'"],
+    ["a label name with a dash", { prometheusRule: { alertLabels: { "team-name": "x" } } }, "at '/prometheusRule/alertLabels': additional properties 'team-name' not allowed"],
+    ["a label value that is no string", { prometheusRule: { alertLabels: { page: true } } }, "at '/prometheusRule/alertLabels/page'"],
+    ["a threshold on an alert without one", { prometheusRule: { alerts: { SsmAssociationFailed: { threshold: 1 } } } }, "additional properties 'threshold' not allowed"],
+    ["a negative failed-targets threshold", { prometheusRule: { alerts: { SsmAssociationTargetsFailed: { threshold: -1 } } } }, "at '/prometheusRule/alerts/SsmAssociationTargetsFailed/threshold'"],
+    ["a stale-data threshold without unit", { prometheusRule: { alerts: { SsmExporterDataStale: { threshold: "900" } } } }, "at '/prometheusRule/alerts/SsmExporterDataStale/threshold'"],
+    ["an empty exporter job regex", { prometheusRule: { exporterJobRegex: "" } }, "at '/prometheusRule/exporterJobRegex'"],
+    ["an alertmanagerConfig namespace (it must be the release's)", { alertmanagerConfig: { namespace: "other" } }, "additional properties 'namespace' not allowed"],
     ["an unknown key under service", { service: { nodePort: 30000 } }, "at '/service': additional properties 'nodePort' not allowed"],
     ["pollConcurrency 0", { config: { pollConcurrency: 0 } }, "at '/config/pollConcurrency'"],
     ["pollConcurrency above 64", { config: { pollConcurrency: 65 } }, "at '/config/pollConcurrency'"],

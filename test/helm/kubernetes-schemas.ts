@@ -7,6 +7,7 @@
  * do not reject unknown fields, which the tests' assertions on named fields make up for where it matters.
  */
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { AlertmanagerConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
@@ -26,6 +27,7 @@ const MODELS: Record<string, (data: never) => Model> = {
   "apps/v1 Deployment": (data) => new Deployment(data),
   "monitoring.coreos.com/v1 ServiceMonitor": (data) => new ServiceMonitor(data),
   "monitoring.coreos.com/v1 PrometheusRule": (data) => new PrometheusRule(data),
+  "monitoring.coreos.com/v1alpha1 AlertmanagerConfig": (data) => new AlertmanagerConfig(data),
 };
 
 export const KNOWN_KINDS = Object.keys(MODELS);

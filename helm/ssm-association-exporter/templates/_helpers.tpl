@@ -101,3 +101,23 @@ cannot render a rule that never fires.
 {{- end }}
 {{- div $ms 1000 }}
 {{- end }}
+
+{{/*
+Whole seconds (an integer) as a Prometheus duration, largest units first ("1h5m", "2d3h", "45s"), for range
+selectors. Called with the number of seconds as its context.
+*/}}
+{{- define "ssm-association-exporter.promDuration" -}}
+{{- $rest := int64 . }}
+{{- if le $rest 0 }}
+{{- fail (printf "%d seconds is no positive duration" $rest) }}
+{{- end }}
+{{- $out := "" }}
+{{- range $unit := list (list "d" 86400) (list "h" 3600) (list "m" 60) (list "s" 1) }}
+{{- $size := int64 (index $unit 1) }}
+{{- if ge $rest $size }}
+{{- $out = printf "%s%d%s" $out (div $rest $size) (index $unit 0) }}
+{{- $rest = mod $rest $size }}
+{{- end }}
+{{- end }}
+{{- $out }}
+{{- end }}

@@ -8,22 +8,18 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEMO_PER_ACCOUNT_AND_REGION, DEMO_REGIONS, demoSimulatorOptions, demoTargetsFile, describeSeeded, seededCounts } from "./demo-dataset.js";
 import { runCli } from "./simulator/cli.js";
 
-const REGIONS = ["us-east-1", "eu-west-1"];
-/** A second account, reached by assuming a role, as a fleet setup does. */
-const MEMBER_ROLE = "arn:aws:iam::210987654321:role/ssm-association-exporter";
-const PER_ACCOUNT_AND_REGION = 40;
 const POLL_INTERVAL = "15s";
+/** Status flips and on-schedule runs this often (2 flips per account and region). */
+const CHURN_EVERY_MS = 15_000;
 
-/** The targets file the exporter reads: its own account in both regions, the member account in both. */
+/** The targets file the exporter reads (demo-dataset.ts). */
 function writeTargetsFile(): { path: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "ssm-exporter-demo-"));
   const path = join(dir, "targets.yaml");
-  writeFileSync(
-    path,
-    ["targets:", `  - regions: [${REGIONS.join(", ")}]`, `  - role_arn: ${MEMBER_ROLE}`, `    regions: [${REGIONS.join(", ")}]`, ""].join("\n"),
-  );
+  writeFileSync(path, demoTargetsFile());
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -32,21 +28,11 @@ const PARENT_CHECK_MS = 500;
 
 async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`demo: ${line}\n`);
-  const simulator = await runCli(
-    {
-      host: "127.0.0.1",
-      port: 0,
-      regions: REGIONS,
-      associations: PER_ACCOUNT_AND_REGION,
-      roles: [MEMBER_ROLE],
-      seed: 1,
-      accountId: "123456789012",
-      accessKeys: [],
-      churnEveryMs: 15_000,
-      churnCount: 2,
-    },
-    { out: (url) => log(`simulated SSM endpoint at ${url}`), err: (line) => log(`simulator ${line}`) },
-  );
+  const simulator = await runCli(demoSimulatorOptions({ churnEveryMs: CHURN_EVERY_MS, churnCount: 2 }), {
+    out: (url) => log(`simulated SSM endpoint at ${url}`),
+    err: (line) => log(`simulator ${line}`),
+  });
+  log(describeSeeded(seededCounts(simulator.running.sim)));
   const endpoint = simulator.running.url;
   const targets = writeTargetsFile();
   const listen = process.env.SSM_EXPORTER_WEB_LISTEN_ADDRESS ?? ":9877";
@@ -63,7 +49,7 @@ async function main(): Promise<void> {
     },
   });
   const port = listen.slice(listen.lastIndexOf(":") + 1);
-  log(`exporter polling ${2 * REGIONS.length * PER_ACCOUNT_AND_REGION} simulated associations in 2 accounts × ${REGIONS.length} regions every ${POLL_INTERVAL}`);
+  log(`exporter polling ${2 * DEMO_REGIONS.length * DEMO_PER_ACCOUNT_AND_REGION} simulated associations in 2 accounts × ${DEMO_REGIONS.length} regions every ${POLL_INTERVAL}`);
   log(`metrics: http://localhost:${port}/metrics  (Ctrl-C to stop)`);
 
   // Stop the exporter (and with it the simulator and this process) on any stop request, and when whoever

@@ -29,6 +29,8 @@ describe("npm run demo", () => {
         }
       }
       expect(stderr).toContain(`demo: metrics: http://localhost:${port}/metrics`);
+      // One line says what is seeded on purpose, so the alerts the demo raises can be told apart.
+      expect(stderr).toMatch(/^demo: seeded 160 associations: \d+ on time, [1-9]\d* overdue on purpose .*[;,] \d+ Failed, \d+ of them with failed targets$/m);
     } finally {
       demo.kill("SIGTERM");
     }

@@ -47,7 +47,7 @@ export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
     .option("--access-key <AKID=ACCOUNT>", "map an access key id to an account (repeatable)", collectAccessKey, [])
     .option("--role <arn>", "an IAM role ARN whose account gets data in every region (repeatable)", collectRole, [])
     .option("--credential-lifetime <duration>", "lifetime of AssumeRole credentials, whole seconds (e.g. 20s, 15m)", parseLifetime)
-    .option("--churn-every <duration>", "flip statuses of a few associations this often (e.g. 15s, 1m)", parseDuration)
+    .option("--churn-every <duration>", "flip statuses of a few associations this often, and run what came due (e.g. 15s, 1m)", parseDuration)
     .option("--churn-count <n>", "associations flipped per churn tick and scope", parseCount, 3)
     .exitOverride()
     .allowExcessArguments(false);
@@ -110,6 +110,9 @@ export async function runCli(options: CliOptions, io: CliIo): Promise<RunningCli
         const changed = sim.churn(scope, options.churnCount, rng);
         const summary = changed.map((a) => `${a.AssociationId}→${a.Overview?.Status ?? "?"}`).join(" ");
         io.err(`churn ${scope.accountId}/${scope.region}: ${summary}`);
+        // What came due since runs, so on-time associations stay on time however long this runs.
+        const ran = sim.runDue(scope);
+        if (ran.length > 0) io.err(`ran on schedule ${scope.accountId}/${scope.region}: ${ran.map((a) => a.AssociationId).join(" ")}`);
       }
     }, options.churnEveryMs);
     timer.unref();

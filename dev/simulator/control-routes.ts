@@ -116,6 +116,22 @@ function route(sim: Simulator, method: string, url: URL, body: string): SimRespo
     });
   }
 
+  if (parts[0] === "associations" && parts.length === 3 && parts[2] === "overdue") {
+    return only(method, "POST", () => json(200, sim.makeOverdue(scopeOf(url), parts[1] ?? "")));
+  }
+
+  if (path === "seeded") {
+    return only(method, "GET", () => {
+      const seeded = sim.seededConditions(scopeOf(url));
+      if (seeded === undefined) throw new ControlError(404, "this scope's data was not generated (POST /_sim/generate)");
+      return json(200, seeded);
+    });
+  }
+
+  if (path === "run-due") {
+    return only(method, "POST", () => json(200, { ran: sim.runDue(scopeOf(url)) }));
+  }
+
   if (path === "generate") {
     return only(method, "POST", () => {
       const { count, seed } = parse(generateSchema, body);

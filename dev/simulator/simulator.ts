@@ -12,7 +12,8 @@ import { UnknownAssociationError } from "./errors.js";
 import { FaultBook, type CallSite } from "./faults.js";
 import type { ListView, StoredAssociation } from "./list-associations.js";
 import type { Rng } from "./rng.js";
-import { generateAssociations } from "./seed.js";
+import { overdueLastExecution, seedAssociations, type SeededConditions } from "./seed.js";
+import { parseSchedule, previousScheduled } from "./schedule.js";
 import type { FaultSpec, SimOperation, SimScope, TakenFault, WireAssociation } from "./types.js";
 
 export const DEFAULT_ACCOUNT_ID = "123456789012";
@@ -60,6 +61,8 @@ interface ScopeData {
 export type AssociationPatch = Partial<Omit<WireAssociation, "AssociationId">>;
 
 const ACCOUNT_ID = /^\d{12}$/;
+/** How long after its slot runDue records a run. */
+export const RUN_DUE_DELAY_MS = 20_000;
 
 /**
  * The simulated service's state, without any HTTP: associations per account×region, injected
@@ -70,6 +73,8 @@ export class Simulator {
   readonly defaultAccountId: string;
   private readonly now: () => number;
   private readonly data = new Map<string, ScopeData>();
+  /** Per scope key: what generate() and makeOverdue() made so on purpose. */
+  private readonly seeded = new Map<string, SeededConditions>();
   private readonly faultBook = new FaultBook();
   private readonly calls = new Map<string, CallCountEntry>();
   private readonly accessKeys = new Map<string, string>();
@@ -98,6 +103,7 @@ export class Simulator {
       if (seen.has(a.AssociationId)) throw new TypeError(`duplicate AssociationId ${a.AssociationId}`);
       seen.add(a.AssociationId);
     }
+    this.seeded.delete(key);
     this.data.set(key, {
       epoch: ++this.epochCounter,
       nextSeq: list.length,
@@ -109,11 +115,78 @@ export class Simulator {
     return (this.data.get(this.scopeKey(scope))?.entries ?? []).map((e) => structuredClone(e.association));
   }
 
-  /** Replaces the scope's data with generateAssociations output and returns a copy of it. */
+  /** Replaces the scope's data with generateAssociations output and returns a copy of it; what it
+   * seeded on purpose is kept for seededConditions. */
   generate(scope: SimScope, count: number, seed = 1): WireAssociation[] {
-    const list = generateAssociations(count, { seed, region: scope.region, now: this.now() });
-    this.setAssociations(scope, list);
-    return structuredClone(list);
+    const { associations, seeded } = seedAssociations(count, { seed, region: scope.region, now: this.now() });
+    this.setAssociations(scope, associations);
+    this.seeded.set(this.scopeKey(scope), seeded);
+    return structuredClone(associations);
+  }
+
+  /**
+   * What generate() seeded on purpose in this scope (failed, failed targets, overdue, never ran, on
+   * time), plus the associations makeOverdue() made overdue since; lists hold only associations that
+   * still exist. Later setStatus, updateAssociation, churn or runDue changes are not tracked. Undefined
+   * when the scope's data did not come from generate() (setAssociations drops the record).
+   */
+  seededConditions(scope: SimScope): SeededConditions | undefined {
+    const seeded = this.seeded.get(this.scopeKey(scope));
+    if (seeded === undefined) return undefined;
+    const present = new Set(this.getAssociations(scope).map((a) => a.AssociationId));
+    const keep = (ids: string[]) => ids.filter((id) => present.has(id));
+    return {
+      now: seeded.now,
+      failed: keep(seeded.failed),
+      targetsFailed: keep(seeded.targetsFailed),
+      overdue: keep(seeded.overdue),
+      neverRan: keep(seeded.neverRan),
+      onTime: keep(seeded.onTime),
+    };
+  }
+
+  /**
+   * Makes an association miss its latest scheduled run, at least 2 h ago (seed.ts
+   * OVERDUE_MIN_LATE_MS): LastExecutionDate goes back to the run before. Recorded as overdue in
+   * seededConditions, and runDue leaves it alone. RangeError when its schedule cannot be so now
+   * (unscheduled, at(), a cron whose latest slot is younger, a rate() with a shorter period).
+   */
+  makeOverdue(scope: SimScope, associationId: string): WireAssociation {
+    const changed = this.mutate(scope, associationId, (a) => {
+      a.LastExecutionDate = overdueLastExecution(a, this.now());
+    });
+    const key = this.scopeKey(scope);
+    const seeded = this.seeded.get(key) ?? { now: this.now(), failed: [], targetsFailed: [], overdue: [], neverRan: [], onTime: [] };
+    seeded.onTime = seeded.onTime.filter((id) => id !== associationId);
+    seeded.neverRan = seeded.neverRan.filter((id) => id !== associationId);
+    if (!seeded.overdue.includes(associationId)) seeded.overdue.push(associationId);
+    this.seeded.set(key, seeded);
+    return changed;
+  }
+
+  /**
+   * Runs what is due, as State Manager would, so a long demo stays on time: every association whose
+   * scheduled run (cron, rate(), or an at() that has come) is more than RUN_DUE_DELAY_MS past and not
+   * yet recorded gets LastExecutionDate = that run + RUN_DUE_DELAY_MS; an at() that never ran also
+   * becomes Success. Associations seeded or made overdue, and those that never ran on a recurring
+   * schedule, stay as they are. Returns copies of the changed ones.
+   */
+  runDue(scope: SimScope): WireAssociation[] {
+    const nowMs = this.now();
+    const overdue = new Set(this.seeded.get(this.scopeKey(scope))?.overdue ?? []);
+    const changed: WireAssociation[] = [];
+    for (const { association: a } of this.data.get(this.scopeKey(scope))?.entries ?? []) {
+      if (overdue.has(a.AssociationId)) continue;
+      const schedule = parseSchedule(a.ScheduleExpression, a.ScheduleOffset);
+      const lastMs = a.LastExecutionDate === undefined ? undefined : a.LastExecutionDate * 1000;
+      if (schedule === undefined || (lastMs === undefined && schedule.kind !== "at")) continue;
+      const due = previousScheduled(schedule, lastMs, nowMs);
+      if (due === undefined || (lastMs !== undefined && lastMs >= due) || due + RUN_DUE_DELAY_MS > nowMs) continue;
+      a.LastExecutionDate = Math.round(due + RUN_DUE_DELAY_MS) / 1000;
+      if (lastMs === undefined) this.setStatus(scope, a.AssociationId, "Success");
+      changed.push(structuredClone(a));
+    }
+    return changed;
   }
 
   /** Appends one association (a new one shows up on the last page of a listing in progress). */

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse, stringify } from "yaml";
 import { waitFor } from "../helpers.js";
 import { freePort } from "../process.js";
 
@@ -54,18 +57,31 @@ async function startPeer(binary: string, args: (dir: string, port: number) => st
   return peer;
 }
 
-export function startAlertmanager(): Promise<Peer> {
-  const config = [
-    "route:",
-    "  receiver: blackhole",
-    "  group_by: [alertname, account_id, region, association_id]",
-    "  group_wait: 1s",
-    "  group_interval: 1s",
-    "  repeat_interval: 1h",
-    "receivers:",
-    "  - name: blackhole",
-    "",
-  ].join("\n");
+export interface AlertmanagerOptions {
+  /** Where notifications go: a webhook receiver (see startWebhookReceiver). */
+  readonly webhookUrl: string;
+  /** An Alertmanager configuration fragment with `inhibit_rules:` (the shipped alertmanager-inhibit-rules.yaml). */
+  readonly inhibitRules?: string;
+}
+
+/**
+ * One notification group per association (alerts of exporter targets group by account and region), sent
+ * to the webhook 2 s after its first alert (group_wait) and again within 1 s of any change.
+ */
+export function startAlertmanager(options: AlertmanagerOptions): Promise<Peer> {
+  const inhibit = options.inhibitRules === undefined ? {} : (parse(options.inhibitRules) as { inhibit_rules?: unknown });
+  if (options.inhibitRules !== undefined && !Array.isArray(inhibit.inhibit_rules)) throw new Error("the inhibit rules file has no inhibit_rules: list");
+  const config = stringify({
+    route: {
+      receiver: "webhook",
+      group_by: ["account_id", "region", "association_id"],
+      group_wait: "2s",
+      group_interval: "1s",
+      repeat_interval: "1h",
+    },
+    receivers: [{ name: "webhook", webhook_configs: [{ url: options.webhookUrl, send_resolved: true }] }],
+    ...(inhibit.inhibit_rules !== undefined && { inhibit_rules: inhibit.inhibit_rules }),
+  });
   return startPeer(
     "prometheus-alertmanager",
     (dir, port) => [
@@ -77,6 +93,49 @@ export function startAlertmanager(): Promise<Peer> {
     { "alertmanager.yml": config },
     "/-/ready",
   );
+}
+
+/** What Alertmanager's webhook receiver POSTs (version 4): one notification of one alert group. */
+export interface AmNotification {
+  status: "firing" | "resolved";
+  groupKey: string;
+  groupLabels: Record<string, string>;
+  alerts: { status: "firing" | "resolved"; labels: Record<string, string>; annotations: Record<string, string> }[];
+}
+
+export interface WebhookReceiver {
+  readonly url: string;
+  /** Every notification received so far, in order. */
+  readonly notifications: AmNotification[];
+  close(): Promise<void>;
+}
+
+/** A tiny HTTP server on 127.0.0.1 that records the notifications Alertmanager POSTs to it. */
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const notifications: AmNotification[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      try {
+        notifications.push(JSON.parse(body) as AmNotification);
+        res.writeHead(200).end();
+      } catch {
+        res.writeHead(400).end();
+      }
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    notifications,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
 
 export interface PrometheusOptions {
@@ -141,4 +200,23 @@ export interface AmAlert {
 export async function alertmanagerAlerts(alertmanagerUrl: string): Promise<AmAlert[]> {
   const response = await fetch(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=false&inhibited=false`);
   return (await response.json()) as AmAlert[];
+}
+
+/** Every alert Prometheus holds (pending or firing), from its own API. */
+export interface PromAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: "pending" | "firing";
+}
+
+export async function prometheusAlerts(prometheusUrl: string): Promise<PromAlert[]> {
+  const body = (await (await fetch(`${prometheusUrl}/api/v1/alerts`)).json()) as { status: string; data: { alerts: PromAlert[] } };
+  if (body.status !== "success") throw new Error(`GET /api/v1/alerts: ${JSON.stringify(body)}`);
+  return body.data.alerts;
+}
+
+/** Active alerts in Alertmanager, inhibited and silenced ones included; `status.inhibitedBy` says which. */
+export async function alertmanagerAllAlerts(alertmanagerUrl: string): Promise<(AmAlert & { status: { inhibitedBy: string[] } })[]> {
+  const response = await fetch(`${alertmanagerUrl}/api/v2/alerts?active=true&silenced=true&inhibited=true`);
+  return (await response.json()) as (AmAlert & { status: { inhibitedBy: string[] } })[];
 }

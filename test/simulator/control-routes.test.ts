@@ -126,6 +126,31 @@ describe("control API over HTTP", () => {
     expect((churned.json as { changed: unknown[] }).changed).toHaveLength(3);
   });
 
+  it("reports what generate seeded, makes one overdue, and runs what came due", async () => {
+    const generated = (await call("POST", "/_sim/generate?region=ca-central-1", { count: 40, seed: 3 })).json as { associations: WireAssociation[] };
+    const seeded = await call("GET", "/_sim/seeded?region=ca-central-1");
+    expect(seeded).toEqual({ status: 200, json: server.sim.seededConditions({ region: "ca-central-1" }) });
+    const { onTime } = seeded.json as { onTime: string[] };
+    const daily = generated.associations.find((a) => onTime.includes(a.AssociationId) && /^rate\((1 day|7 days|12 hours)\)$/.test(a.ScheduleExpression ?? ""));
+    if (daily === undefined) throw new Error("no on-time rate() association with a long period in the seed");
+
+    const made = await call("POST", `/_sim/associations/${daily.AssociationId}/overdue?region=ca-central-1`);
+    expect(made.status).toBe(200);
+    expect((made.json as WireAssociation).LastExecutionDate).toBeLessThan(daily.LastExecutionDate ?? 0);
+    expect(((await call("GET", "/_sim/seeded?region=ca-central-1")).json as { overdue: string[] }).overdue).toContain(daily.AssociationId);
+    // Whatever came due since (a slot that came up moments before generate), never the overdue one.
+    const ran = await call("POST", "/_sim/run-due?region=ca-central-1");
+    expect(ran.status).toBe(200);
+    expect((ran.json as { ran: WireAssociation[] }).ran.map((a) => a.AssociationId)).not.toContain(daily.AssociationId);
+
+    expect((await call("GET", "/_sim/seeded?region=nowhere-1")).status).toBe(404);
+    expect((await call("POST", "/_sim/associations/nope/overdue?region=ca-central-1")).status).toBe(404);
+    await call("PUT", "/_sim/associations?region=me-south-1", [association(9, { ScheduleExpression: undefined, LastExecutionDate: 1 })]);
+    const refused = await call("POST", `/_sim/associations/${association(9).AssociationId}/overdue?region=me-south-1`);
+    expect(refused.status).toBe(400);
+    expect((refused.json as { error: string }).error).toMatch(/unscheduled\) cannot miss a run by 2 h/);
+  });
+
   it.each<[string, string, unknown, RegExp]>([
     ["GET", "/_sim/associations", undefined, /region' is required/],
     ["GET", "/_sim/associations?region=x&account=12", undefined, /12 digits/],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UnknownAssociationError } from "../../dev/simulator/errors.js";
 import { mulberry32 } from "../../dev/simulator/rng.js";
+import { seedAssociations } from "../../dev/simulator/seed.js";
 import { Simulator } from "../../dev/simulator/simulator.js";
 import { association } from "./helpers.js";
 
@@ -98,6 +99,69 @@ describe("Simulator state", () => {
       expect(a.LastExecutionDate).toBe(NOW / 1000);
     }
     expect(sim.churn({ region: "empty-1" }, 3)).toEqual([]);
+  });
+
+  it("keeps what generate seeded on purpose, for the ids that still exist; setAssociations drops it", () => {
+    const sim = new Simulator({ now: () => NOW });
+    const generated = sim.generate(US, 60, 4);
+    const seeded = sim.seededConditions(US);
+    expect(seeded).toEqual(seedAssociations(60, { seed: 4, region: "us-east-1", now: NOW }).seeded);
+    expect(seeded?.overdue.length).toBeGreaterThan(0);
+
+    const gone = seeded?.failed[0] ?? "";
+    sim.deleteAssociation(US, gone);
+    expect(sim.seededConditions(US)?.failed).toEqual(seeded?.failed.slice(1));
+    expect(sim.seededConditions({ region: "eu-west-1" })).toBeUndefined();
+    sim.setAssociations(US, generated);
+    expect(sim.seededConditions(US)).toBeUndefined();
+  });
+
+  it("makeOverdue makes an association miss its latest run by over 2 h and records it", () => {
+    const sim = new Simulator({ now: () => NOW });
+    sim.setAssociations(US, [
+      association(1, { ScheduleExpression: "rate(1 day)", LastExecutionDate: NOW / 1000 - 600 }),
+      // 2025-06-01 12:00 UTC: today's 04:00 slot is 8 h old.
+      association(2, { ScheduleExpression: "cron(0 4 * * ? *)", LastExecutionDate: Date.parse("2025-06-01T04:01:00Z") / 1000 }),
+      association(3, { ScheduleExpression: "cron(0/30 * * * ? *)", LastExecutionDate: NOW / 1000 - 60 }),
+      association(4, { ScheduleExpression: undefined, LastExecutionDate: NOW / 1000 - 86_400 }),
+    ]);
+    const id = (n: number) => association(n).AssociationId;
+
+    // Anchored on the last run, rate(1 day) was due at last + 1 day: 12 h 55 min ago (halfway between 2 h
+    // and 10 minutes short of a period).
+    expect(sim.makeOverdue(US, id(1)).LastExecutionDate).toBe((NOW - 86_400_000 - (12 * 60 + 55) * 60_000) / 1000);
+    // The daily cron ran yesterday, 30 s after its slot, and missed today's.
+    expect(sim.makeOverdue(US, id(2)).LastExecutionDate).toBe(Date.parse("2025-05-31T04:00:30Z") / 1000);
+    expect(() => sim.makeOverdue(US, id(3))).toThrow(/cannot miss a run by 2 h/);
+    expect(() => sim.makeOverdue(US, id(4))).toThrow(RangeError);
+    expect(sim.seededConditions(US)).toMatchObject({ overdue: [id(1), id(2)] });
+  });
+
+  it("runDue records the runs that came due, except for the overdue ones and those that never ran", () => {
+    let now = NOW;
+    const sim = new Simulator({ now: () => now });
+    sim.setAssociations(US, [
+      association(1, { ScheduleExpression: "cron(0/30 * * * ? *)", LastExecutionDate: Date.parse("2025-06-01T11:30:10Z") / 1000 }),
+      association(2, { ScheduleExpression: "rate(1 hour)", LastExecutionDate: (NOW - 1_800_000) / 1000 }),
+      association(3, { ScheduleExpression: "cron(0 4 * * ? *)", LastExecutionDate: Date.parse("2025-06-01T04:01:00Z") / 1000 }),
+      association(4, { ScheduleExpression: "at(2025-06-01T12:40:00)", Overview: { Status: "Pending", AssociationStatusAggregatedCount: { Pending: 3 } } }),
+      association(5, { ScheduleExpression: "cron(0/30 * * * ? *)" }),
+    ]);
+    sim.makeOverdue(US, association(3).AssociationId);
+    const overdueRun = sim.getAssociations(US)[2]?.LastExecutionDate;
+    expect(sim.runDue(US)).toEqual([]);
+
+    now = Date.parse("2025-06-01T13:05:00Z");
+    const ran = sim.runDue(US);
+    expect(ran.map((a) => [a.AssociationId, a.LastExecutionDate, a.Overview?.Status])).toEqual([
+      [association(1).AssociationId, Date.parse("2025-06-01T13:00:20Z") / 1000, "Success"],
+      [association(2).AssociationId, (NOW + 1_800_000 + 20_000) / 1000, "Success"],
+      [association(4).AssociationId, Date.parse("2025-06-01T12:40:20Z") / 1000, "Success"],
+    ]);
+    expect(ran[2]?.Overview?.AssociationStatusAggregatedCount).toEqual({ Success: 3 });
+    expect(sim.getAssociations(US)[2]?.LastExecutionDate).toBe(overdueRun);
+    expect(sim.getAssociations(US)[4]?.LastExecutionDate).toBeUndefined();
+    expect(sim.runDue(US)).toEqual([]);
   });
 
   it("consumes faults in order and counts every call", () => {

@@ -5,13 +5,19 @@ import type { Config } from "./config/config.js";
 import type { AssociationSource } from "./domain/association.js";
 import { SelfMetrics } from "./exposition/self-metrics.js";
 import { ExpositionStore } from "./exposition/store.js";
-import { createApp, listen, type RunningServer } from "./http/server.js";
+import { createApp, createProbeApp, listen, type RunningServer } from "./http/server.js";
 import type { Logger } from "./log.js";
 import { Poller } from "./poller.js";
 import type { BuildInfo } from "./version.js";
+import { BasicAuth } from "./web/basic-auth.js";
+import { describeWebConfig, WebConfigStore } from "./web/web-config-store.js";
 
 export interface RunningExporter {
   readonly server: RunningServer;
+  /** --web.probe-listen-address's listener, if set. */
+  readonly probeServer: RunningServer | undefined;
+  /** --web.config.file, if set: reload() re-reads it (SIGHUP). */
+  readonly webConfig: WebConfigStore | undefined;
   readonly poller: Poller;
   readonly store: ExpositionStore;
   /** Stops polling (aborting in-flight AWS requests) and the HTTP server, letting in-flight scrapes finish. */
@@ -60,9 +66,13 @@ function buildSources(config: Config, selfMetrics: SelfMetrics): SsmAssociationS
   });
 }
 
-/** Builds sources → poller → store → server and starts them: the server first, so a bad address starts nothing. */
+/**
+ * Builds sources → poller → store → server and starts them: the web config first (a WebConfigError
+ * starts nothing), then the listeners, so a bad address starts no poll.
+ */
 export async function startExporter(config: Config, deps: ExporterDeps): Promise<RunningExporter> {
   const { logger, build } = deps;
+  const webConfig = config.web.configFile === undefined ? undefined : new WebConfigStore(config.web.configFile, { logger });
   const selfMetrics = new SelfMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true });
   const store = new ExpositionStore(selfMetrics, Date.now, logger);
   const sources = buildSources(config, selfMetrics);
@@ -82,8 +92,27 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
     },
   });
 
-  const app = createApp({ telemetryPath: config.web.telemetryPath, store, build, logger });
-  const server = await listen(app, config.web.listenHost, config.web.listenPort);
+  const security = webConfig && { config: () => webConfig.current(), basicAuth: new BasicAuth() };
+  const app = createApp({ telemetryPath: config.web.telemetryPath, store, build, logger, security });
+  const server = await listen(app, config.web.listenHost, config.web.listenPort, { tls: webConfig?.current().tls, logger });
+  let probeServer: RunningServer | undefined;
+  if (config.web.probe) {
+    try {
+      probeServer = await listen(createProbeApp({ store, logger }), config.web.probe.host, config.web.probe.port);
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+  }
+  if (webConfig) {
+    selfMetrics.recordWebConfigReload(webConfig.status());
+    webConfig.onReload((reloaded) => {
+      selfMetrics.recordWebConfigReload(webConfig.status());
+      // Users, headers and the rate limit are read per request; certificates apply to new connections.
+      if (reloaded?.tls) server.updateTls(reloaded.tls);
+    });
+    webConfig.watch();
+  }
   poller.start();
   logger.info(
     {
@@ -95,16 +124,22 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
       poll_max_staleness_ms: config.poll.maxStalenessMs,
       poll_concurrency: config.poll.concurrency,
       version: build.version,
+      probe_url: probeServer?.url ?? null,
+      web_config_file: webConfig?.path ?? null,
+      ...(webConfig ? describeWebConfig(webConfig.current()) : { tls: false, client_auth: null, basic_auth_users: 0 }),
     },
     "exporter started",
   );
 
   return {
     server,
+    probeServer,
+    webConfig,
     poller,
     store,
     close: async () => {
-      await Promise.all([poller.stop(), server.close()]);
+      webConfig?.stop();
+      await Promise.all([poller.stop(), server.close(), probeServer?.close()]);
       for (const source of sources) source.destroy();
     },
   };

@@ -2,9 +2,11 @@
 import { sdkDefaultRegion } from "./aws/region.js";
 import { ConfigError, parseCommandLine, type CommandLine } from "./config/config.js";
 import { startExporter, type RunningExporter } from "./exporter.js";
+import { ListenError } from "./http/server.js";
 import { createLogger } from "./log.js";
 import { isSupportedNode, SUPPORTED_NODE_RANGE } from "./node-support.js";
 import { readBuildInfo } from "./version.js";
+import { WebConfigError } from "./web/web-config.js";
 
 const EXIT_BAD_CONFIG = 2;
 const SHUTDOWN_GRACE_MS = 4_000;
@@ -48,8 +50,10 @@ async function main(): Promise<void> {
   try {
     exporter = await startExporter(config, { logger, build });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    fail([`cannot listen on ${config.web.listenHost ?? ""}:${config.web.listenPort}: ${code ?? String(err)}`], 1);
+    // Both are found before any poll starts; a bad web config is found before anything listens.
+    if (err instanceof WebConfigError) fail(err.problems, EXIT_BAD_CONFIG);
+    if (err instanceof ListenError) fail([err.message], 1);
+    throw err;
   }
 
   let stopping = false;
@@ -75,9 +79,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
-  // Node's default for SIGHUP is to die silently. Configuration is read once at start, so a reload
-  // request is answered in the log and otherwise ignored: restart the process (or roll the pod) instead.
-  process.on("SIGHUP", () => logger.warn({ signal: "SIGHUP" }, "SIGHUP ignored: configuration is read only at start; restart the exporter to apply changes"));
+  // Node's default for SIGHUP is to die silently. It re-reads the web config (which is also re-read when
+  // it changes); flags and the targets file are read once at start: restart the process to apply them.
+  process.on("SIGHUP", () => {
+    const { webConfig } = exporter;
+    if (!webConfig) {
+      logger.warn({ signal: "SIGHUP" }, "SIGHUP ignored: there is no --web.config.file to reload; other configuration is read only at start, restart the exporter to apply changes");
+      return;
+    }
+    logger.info({ signal: "SIGHUP" }, "SIGHUP: reloading the web config; other configuration is read only at start, restart the exporter to apply changes");
+    webConfig.reload("SIGHUP");
+  });
 }
 
 main().catch((err: unknown) => {

@@ -13,6 +13,10 @@ export interface Config {
     readonly listenHost: string | undefined;
     readonly listenPort: number;
     readonly telemetryPath: string;
+    /** --web.config.file: TLS, basic auth and headers (exporter-toolkit format); undefined = plain HTTP, no auth. */
+    readonly configFile: string | undefined;
+    /** --web.probe-listen-address: a plain-HTTP listener serving only /healthz and /readyz; undefined = none. */
+    readonly probe: { readonly host: string | undefined; readonly port: number } | undefined;
   };
   readonly poll: {
     readonly intervalMs: number;
@@ -63,6 +67,8 @@ interface FlagSpec {
 const FLAGS = [
   { flag: "config.file", valueName: "path", description: "YAML file listing the targets to poll (accounts, roles, regions, filters); replaces --aws.region and --ssm.filter" },
   { flag: "web.listen-address", valueName: "address", defaultValue: ":9877", description: "address to listen on for /metrics and health checks, [host]:port" },
+  { flag: "web.config.file", valueName: "path", description: "exporter-toolkit web config file (TLS, client certificates, basic auth, headers), re-read when it or a file it names changes, and on SIGHUP; every path of --web.listen-address is then protected (default: plain HTTP, no authentication)" },
+  { flag: "web.probe-listen-address", valueName: "address", description: "extra [host]:port serving only GET /healthz and /readyz, over plain HTTP and without authentication, for Kubernetes probes when --web.config.file protects the main listener (default: none)" },
   { flag: "web.telemetry-path", valueName: "path", defaultValue: "/metrics", description: "path under which to expose metrics" },
   { flag: "poll.interval", valueName: "duration", defaultValue: "60s", description: "how often to call ListAssociations for every region (e.g. 30s, 5m)" },
   { flag: "poll.timeout", valueName: "duration", description: "deadline of one target's whole poll (all pages and retries); a poll past it fails with PollTimeout (default: --poll.interval, at most 5m)" },
@@ -233,6 +239,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
   const listen = check("web.listen-address", listenAddressField);
   const telemetryPath = check("web.telemetry-path", telemetryPathField);
+  const webConfigFile = raw("web.config.file");
+  const probeAddress = raw("web.probe-listen-address");
+  const probe = probeAddress.value === undefined || probeAddress.value === "" ? undefined : check("web.probe-listen-address", listenAddressField);
+  // Port 0 picks a free port for each listener, so only a fixed port can clash.
+  if (listen && probe && listen.port !== 0 && probe.port === listen.port) {
+    problems.push(`${probeAddress.origin}: port ${probe.port} is the port of ${raw("web.listen-address").origin}; the probe listener needs a port of its own`);
+  }
   const intervalMs = check("poll.interval", durationField(1_000, 86_400_000));
   const explicitTimeoutMs = raw("poll.timeout").value === undefined ? undefined : check("poll.timeout", durationField(1_000, 86_400_000));
   const maxStalenessMs = check("poll.max-staleness", durationField(0, 30 * 86_400_000));
@@ -271,7 +284,13 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     throw new ConfigError(problems);
   }
   const config: Config = {
-    web: { listenHost: listen.host, listenPort: listen.port, telemetryPath },
+    web: {
+      listenHost: listen.host,
+      listenPort: listen.port,
+      telemetryPath,
+      configFile: typeof webConfigFile.value === "string" && webConfigFile.value !== "" ? webConfigFile.value : undefined,
+      probe,
+    },
     poll: { intervalMs, timeoutMs: explicitTimeoutMs ?? Math.min(intervalMs, DEFAULT_POLL_TIMEOUT_CAP_MS), maxStalenessMs, concurrency },
     aws: { requestTimeoutMs, maxAttempts },
     targets,

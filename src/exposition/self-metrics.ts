@@ -32,6 +32,8 @@ export class SelfMetrics {
   private readonly pollsSkipped: Counter<"account_id" | "region">;
   private readonly scheduleParseErrors: Counter<"account_id" | "region">;
   private readonly unidentified: Gauge;
+  private readonly webConfigReloadSuccessful: Gauge;
+  private readonly webConfigReloadSuccessTimestamp: Gauge;
   private readonly known = new Set<string>();
   private readonly held = new Map<object, HeldCalls>();
 
@@ -66,6 +68,19 @@ export class SelfMetrics {
       help: "Polled regions whose account id is not known yet (STS GetCallerIdentity has not answered): they export no per-target series until it does.",
       registers,
     });
+    // Like Prometheus' own prometheus_config_last_reload_*; without --web.config.file they have no sample.
+    this.webConfigReloadSuccessful = new Gauge({
+      name: "aws_ssm_exporter_web_config_last_reload_successful",
+      help: "1 if the latest load of --web.config.file (at start, on a change of it or a file it names, or on SIGHUP) succeeded, 0 if it failed and the last good web config is still in use.",
+      registers,
+    });
+    this.webConfigReloadSuccessTimestamp = new Gauge({
+      name: "aws_ssm_exporter_web_config_last_reload_success_timestamp_seconds",
+      help: "Unix time at which the web config in use (--web.config.file) was loaded.",
+      registers,
+    });
+    this.webConfigReloadSuccessful.remove();
+    this.webConfigReloadSuccessTimestamp.remove();
     new Gauge({
       name: "aws_ssm_exporter_build_info",
       help: "Build of the exporter; value is always 1.",
@@ -119,6 +134,12 @@ export class SelfMetrics {
   /** An association version whose ScheduleExpression could not be understood (counted once per version). */
   recordScheduleNotUnderstood(target: TargetKey): void {
     this.scheduleParseErrors.inc(labelsOf(target));
+  }
+
+  /** The outcome of the latest load of the web config; only called when one is in use. */
+  recordWebConfigReload(status: { readonly successful: boolean; readonly lastSuccessMs: number }): void {
+    this.webConfigReloadSuccessful.set(status.successful ? 1 : 0);
+    this.webConfigReloadSuccessTimestamp.set(status.lastSuccessMs / 1_000);
   }
 
   recordPoll(state: TargetState): void {

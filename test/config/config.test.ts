@@ -23,7 +23,7 @@ function problems(argv: string[], env: NodeJS.ProcessEnv = {}, defaultRegion: st
 describe("parseCommandLine", () => {
   it("has the documented defaults", () => {
     expect(run([])).toEqual({
-      web: { listenHost: undefined, listenPort: 9877, telemetryPath: "/metrics" },
+      web: { listenHost: undefined, listenPort: 9877, telemetryPath: "/metrics", configFile: undefined, probe: undefined },
       poll: { intervalMs: 60_000, timeoutMs: 60_000, maxStalenessMs: 0, concurrency: 5 },
       aws: { requestTimeoutMs: 10_000, maxAttempts: 3 },
       targets: [{ roleArn: undefined, externalId: undefined, sessionName: "ssm-association-exporter", accountId: undefined, regions: [SDK_REGION], filters: [] }],
@@ -37,6 +37,8 @@ describe("parseCommandLine", () => {
       "--web.listen-address=127.0.0.1:9000",
       "--web.telemetry-path",
       "/m",
+      "--web.config.file=/etc/web.yml",
+      "--web.probe-listen-address=:9001",
       "--poll.interval=1m30s",
       "--poll.concurrency=8",
       "--poll.timeout=45s",
@@ -52,7 +54,7 @@ describe("parseCommandLine", () => {
       "--log.level=debug",
     ]);
     expect(config).toEqual({
-      web: { listenHost: "127.0.0.1", listenPort: 9000, telemetryPath: "/m" },
+      web: { listenHost: "127.0.0.1", listenPort: 9000, telemetryPath: "/m", configFile: "/etc/web.yml", probe: { host: undefined, port: 9001 } },
       poll: { intervalMs: 90_000, timeoutMs: 45_000, maxStalenessMs: 3_600_000, concurrency: 8 },
       aws: { requestTimeoutMs: 5_000, maxAttempts: 5 },
       targets: [
@@ -85,6 +87,23 @@ describe("parseCommandLine", () => {
     expect(config.targets[0]?.regions).toEqual(["us-east-1", "eu-central-1"]);
     expect(config.targets[0]?.filters).toEqual([{ key: "AssociationStatusName", value: "Failed" }]);
     expect(config.log.level).toBe("error");
+  });
+
+  it("reads the web config and probe flags from their variables", () => {
+    const config = run([], { SSM_EXPORTER_WEB_CONFIG_FILE: "web.yml", SSM_EXPORTER_WEB_PROBE_LISTEN_ADDRESS: "127.0.0.1:9878" });
+    expect(config.web).toMatchObject({ configFile: "web.yml", probe: { host: "127.0.0.1", port: 9878 } });
+  });
+
+  it("refuses a probe listener on the main listener's port, or an address that is not [host]:port", () => {
+    expect(problems(["--web.probe-listen-address=127.0.0.1:9877"])).toEqual([
+      "--web.probe-listen-address: port 9877 is the port of --web.listen-address; the probe listener needs a port of its own",
+    ]);
+    expect(problems(["--web.listen-address=:9000"], { SSM_EXPORTER_WEB_PROBE_LISTEN_ADDRESS: ":9000" })).toEqual([
+      "SSM_EXPORTER_WEB_PROBE_LISTEN_ADDRESS: port 9000 is the port of --web.listen-address; the probe listener needs a port of its own",
+    ]);
+    expect(problems(["--web.probe-listen-address=9878"])).toEqual(['--web.probe-listen-address: "9878" is not [host]:port (e.g. :9877, 127.0.0.1:9877)']);
+    // Port 0 asks for a free port for each listener: they never clash.
+    expect(run(["--web.listen-address=127.0.0.1:0", "--web.probe-listen-address=127.0.0.1:0"]).web.probe).toEqual({ host: "127.0.0.1", port: 0 });
   });
 
   it("accepts IPv6 listen addresses", () => {

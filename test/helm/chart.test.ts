@@ -201,9 +201,19 @@ describe("the pod", () => {
   it.each(CASES)("of %s probes /healthz and /readyz on the named port the exporter listens on", (name) => {
     const objects = objectsOf(name);
     const container = exporterContainer(objects);
-    expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
-    expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
-    expect(container.ports).toEqual([{ name: "http", containerPort: exporterConfig(name, objects).web.listenPort, protocol: "TCP" }]);
+    const web = exporterConfig(name, objects).web;
+    const http = { name: "http", containerPort: web.listenPort, protocol: "TCP" };
+    if (web.probe === undefined) {
+      expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
+      expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
+      expect(container.ports).toEqual([http]);
+    } else {
+      // A web config protects every path of the http port: the probes use the plain-HTTP probe listener.
+      expect(web.configFile).toBeDefined();
+      expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "probe", scheme: "HTTP" });
+      expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "probe", scheme: "HTTP" });
+      expect(container.ports).toEqual([http, { name: "probe", containerPort: web.probe.port, protocol: "TCP" }]);
+    }
     const service = only(objects, "Service").spec as { ports: Array<{ name: string; targetPort: unknown }>; selector: Record<string, string> };
     expect(service.ports.map((p) => [p.name, p.targetPort])).toEqual([["http", "http"]]);
   });
@@ -318,7 +328,8 @@ describe("config.targets", () => {
     const objects = objectsOf(name);
     expect(objects.filter((o) => o.metadata.name.endsWith("-targets"))).toEqual([]);
     expect(flagValue(argsOf(objects), "--config.file")).toBeUndefined();
-    expect(podOf(objects).volumes?.map((v) => v.name)).toEqual(["tmp"]);
+    // The volumes of webConfig (test/helm/web-config.test.ts) aside.
+    expect(podOf(objects).volumes?.map((v) => v.name).filter((v) => !["web-config", "tls", "client-ca"].includes(v))).toEqual(["tmp"]);
   });
 
   it("roll the pods when they change: only the checksum annotation tells the Deployment", async () => {

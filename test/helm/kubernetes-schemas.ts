@@ -11,6 +11,7 @@ import { AlertmanagerConfig } from "@kubernetes-models/prometheus-operator/monit
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import type { K8sObject } from "./helm.js";
@@ -22,6 +23,7 @@ interface Model {
 /** `apiVersion kind` → a model of it built from the rendered data. */
 const MODELS: Record<string, (data: never) => Model> = {
   "v1 ConfigMap": (data) => new ConfigMap(data),
+  "v1 Secret": (data) => new Secret(data),
   "v1 Service": (data) => new Service(data),
   "v1 ServiceAccount": (data) => new ServiceAccount(data),
   "apps/v1 Deployment": (data) => new Deployment(data),

@@ -121,3 +121,66 @@ selectors. Called with the number of seconds as its context.
 {{- end }}
 {{- $out }}
 {{- end }}
+
+{{/*
+Where the chart mounts the web config (webConfig) and its certificates: Secrets mounted as whole directories,
+never with subPath, so that a changed Secret reaches the running pod (the exporter re-reads the files).
+*/}}
+{{- define "ssm-association-exporter.webConfigDir" -}}/etc/ssm-association-exporter/web{{- end }}
+{{- define "ssm-association-exporter.tlsDir" -}}/etc/ssm-association-exporter/tls{{- end }}
+{{- define "ssm-association-exporter.clientCADir" -}}/etc/ssm-association-exporter/client-ca{{- end }}
+
+{{/*
+"true" when the exporter serves TLS as far as the chart knows: webConfig is enabled with a certificate Secret
+(webConfig.tls.secretName) or a tls_server_config in webConfig.config; else empty. An existingSecret's content
+is unknown to the chart: set serviceMonitor.scheme for it.
+*/}}
+{{- define "ssm-association-exporter.webConfigTLS" -}}
+{{- $web := .Values.webConfig }}
+{{- if and $web.enabled (or $web.tls.secretName (get ($web.config | default dict) "tls_server_config")) }}true{{ end }}
+{{- end }}
+
+{{/*
+The web config file rendered from webConfig.config (exporter-toolkit format), with the paths of the mounted
+certificates filled in: cert_file and key_file from webConfig.tls.secretName, and client_ca_file when
+client_auth_type verifies client certificates (from webConfig.tls.clientCASecretName, else the ca.crt of
+webConfig.tls.secretName). Fails on what the exporter would refuse to start with, naming the value.
+*/}}
+{{- define "ssm-association-exporter.webConfigFile" -}}
+{{- $web := .Values.webConfig }}
+{{- $config := deepCopy ($web.config | default dict) }}
+{{- $server := deepCopy (get $config "tls_server_config" | default dict) }}
+{{- $tlsDir := include "ssm-association-exporter.tlsDir" . }}
+{{- if $web.tls.secretName }}
+{{- range $key := list "cert_file" "key_file" "cert" "key" }}
+{{- if hasKey $server $key }}
+{{- fail (printf "webConfig.config.tls_server_config.%s cannot be combined with webConfig.tls.secretName (the chart sets cert_file and key_file to its tls.crt and tls.key): remove one of them" $key) }}
+{{- end }}
+{{- end }}
+{{- $_ := set $server "cert_file" (printf "%s/tls.crt" $tlsDir) }}
+{{- $_ := set $server "key_file" (printf "%s/tls.key" $tlsDir) }}
+{{- end }}
+{{- $verifies := has (toString (get $server "client_auth_type")) (list "VerifyClientCertIfGiven" "RequireAndVerifyClientCert") }}
+{{- $hasCA := or (hasKey $server "client_ca_file") (hasKey $server "client_ca") }}
+{{- if $web.tls.clientCASecretName }}
+{{- if not $verifies }}
+{{- fail "webConfig.tls.clientCASecretName needs webConfig.config.tls_server_config.client_auth_type VerifyClientCertIfGiven or RequireAndVerifyClientCert (a client CA without a verifying client_auth_type is refused)" }}
+{{- end }}
+{{- if $hasCA }}
+{{- fail "webConfig.tls.clientCASecretName cannot be combined with webConfig.config.tls_server_config.client_ca_file or client_ca: remove one of them" }}
+{{- end }}
+{{- $_ := set $server "client_ca_file" (printf "%s/ca.crt" (include "ssm-association-exporter.clientCADir" .)) }}
+{{- else if and $verifies (not $hasCA) }}
+{{- if not $web.tls.secretName }}
+{{- fail (printf "webConfig.config.tls_server_config.client_auth_type %s needs a client CA: set webConfig.tls.clientCASecretName, webConfig.tls.secretName (its ca.crt) or client_ca_file" (get $server "client_auth_type")) }}
+{{- end }}
+{{- $_ := set $server "client_ca_file" (printf "%s/ca.crt" $tlsDir) }}
+{{- end }}
+{{- if $server }}
+{{- if not (or (hasKey $server "cert_file") (hasKey $server "cert")) }}
+{{- fail "webConfig.config.tls_server_config has no certificate: set webConfig.tls.secretName (or cert_file and key_file)" }}
+{{- end }}
+{{- $_ := set $config "tls_server_config" $server }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}

@@ -74,6 +74,8 @@ describe("reloading the web config without a restart", () => {
     replaceFile(file, `basic_auth_users:\n  alice: "${hash("new-password", "$2b$")}"\n`);
     await waitFor(async () => (await status("alice", "new-password")) === 200, 5_000, "the new password");
     expect(await status("alice", "old-password")).toBe(401);
+    // The log line reaches our pipe after the answer that already used the new config: wait for it.
+    await waitFor(() => exporter.log().some((line) => line.msg === "web config reloaded"), 5_000, "the reloaded log line");
     expect(exporter.log().filter((line) => line.msg === "web config reloaded")).toMatchObject([{ level: "info", trigger: "change", basic_auth_users: 1, tls: false }]);
     const firstTimestamp = /^aws_ssm_exporter_web_config_last_reload_success_timestamp_seconds (\S+)$/m.exec(await metrics("alice", "new-password"))?.[1];
 
@@ -94,6 +96,7 @@ describe("reloading the web config without a restart", () => {
     replaceFile(file, `basic_auth_users:\n  alice: "${hash("fixed", "$2y$")}"\n  bob: "${hash("bobs", "$2b$")}"\n`);
     await waitFor(async () => (await status("bob", "bobs")) === 200, 5_000, "the good edit");
     expect(await metrics("alice", "fixed")).toContain("aws_ssm_exporter_web_config_last_reload_successful 1");
+    await waitFor(() => exporter.log().filter((line) => line.msg === "web config reloaded").length >= 2, 5_000, "the second reloaded log line");
     expect(exporter.log().filter((line) => line.msg === "web config reloaded")).toHaveLength(2);
     expect(exporter.run.stdout()).not.toContain("$2");
     expect(exporter.run.child.exitCode).toBeNull();

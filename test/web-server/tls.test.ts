@@ -133,6 +133,7 @@ describe("certificate rotation without a restart", () => {
     renameSync(join(dir, "..data_tmp"), join(dir, "..data"));
     await waitFor(async () => (await httpsGet(url, { ca: CA })).peer.fingerprint256 === fingerprint(fixture("server2.pem")), 5_000, "the rotated certificate");
     expect((await httpsGet(url, { ca: CA })).peer.serialNumber.toUpperCase()).toBe(serial(fixture("server2.pem")));
+    await waitFor(() => exporter.log().some((line) => line.msg === "web config reloaded"), 5_000, "the reloaded log line");
     expect(exporter.log().filter((line) => line.msg === "web config reloaded")).toMatchObject([{ level: "info", trigger: "change", tls: true }]);
     expect(exporter.run.child.exitCode).toBeNull();
   });

@@ -5,7 +5,9 @@
  * runs), with types taken from src/: the code measured is the code shipped, and TypeScript still checks
  * every call. Only the small bench scripts themselves go through tsx.
  */
+import { once } from "node:events";
 import { request } from "node:http";
+import { createServer } from "node:net";
 
 /** Imports a module of the built product, e.g. `importDist<typeof import("../src/exporter.js")>("exporter.js")`. */
 export async function importDist<T>(path: string): Promise<T> {
@@ -71,4 +73,19 @@ export function countLines(text: string, prefix: string): number {
   const needle = `\n${prefix}`;
   for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) count++;
   return count;
+}
+
+/** `count` different ports of 127.0.0.1 that were free a moment ago (all bound to port 0 at once, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer().listen(0, "127.0.0.1"));
+  try {
+    await Promise.all(servers.map((server) => once(server, "listening")));
+    return servers.map((server) => {
+      const address = server.address();
+      if (address === null || typeof address === "string") throw new Error("no port");
+      return address.port;
+    });
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }

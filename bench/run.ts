@@ -8,25 +8,32 @@
  *    loaded by autocannon in this process.
  * B. Poll + render cost: the real exporter path (bench/poll-once.ts) against the simulator
  *    (bench/serve-simulator.ts), fresh process per run.
+ * C. What --web.config.file costs per scrape: the real exporter (dist/main.js) over plain HTTP, basic auth,
+ *    TLS, TLS + basic auth and mutual TLS + basic auth (test/fixtures/tls), on kept-alive connections
+ *    (autocannon) and with a new connection per request (bench/new-connections.ts), against one bcrypt.
  *
- * Env: BENCH_DURATION_SECONDS (default 10) per load run of part A; BENCH_SIZES (default 2000,10000,50000)
- * for part B; BENCH_PARTS (default AB).
+ * Env: BENCH_DURATION_SECONDS (default 10) per load run of parts A and C; BENCH_SIZES (default
+ * 2000,10000,50000) for part B; BENCH_PARTS (default ABC).
  */
 import autocannon from "autocannon";
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import bcrypt from "bcryptjs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { BENCH_SEED, BENCH_REGION } from "./lib.js";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { BENCH_SEED, BENCH_REGION, freePorts } from "./lib.js";
+import { newConnectionLoad, oneRequest } from "./new-connections.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DURATION_SECONDS = positiveNumber("BENCH_DURATION_SECONDS", 10);
 const WARMUP_SECONDS = Math.min(2, Math.max(1, Math.round(DURATION_SECONDS / 5)));
 const SIZES = (process.env.BENCH_SIZES ?? "2000,10000,50000").split(",").map((s) => Number(s.trim()));
-const PARTS = (process.env.BENCH_PARTS ?? "AB").toUpperCase();
+const PARTS = (process.env.BENCH_PARTS ?? "ABC").toUpperCase();
 const PART_A_ASSOCIATIONS = 10_000;
+const PART_C_ASSOCIATIONS = 2_000;
 const POLL_TIMEOUT_MS = 300_000;
 
 function positiveNumber(name: string, fallback: number): number {
@@ -169,6 +176,10 @@ interface Load {
   p99: number;
   requests: number;
   bytesPerResponse: number;
+  /** Bytes read in the whole run (headers + bodies), every status included. */
+  bytes: number;
+  /** Responses by status code. */
+  statuses: Record<string, number>;
   errors: number;
   non2xx: number;
   /** CPU seconds of the server process during the run (from /proc; NaN elsewhere). */
@@ -215,7 +226,13 @@ function instrumentClient(latencies: number[]): (client: autocannon.Client) => v
   };
 }
 
-async function load(server: Child, url: string, connections: number, gzip: boolean, seconds: number): Promise<Load> {
+/** What part C adds to a load run: request headers (Authorization) and TLS client options (CA, client certificate). */
+interface LoadExtras {
+  readonly headers?: Record<string, string>;
+  readonly tlsOptions?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+}
+
+async function load(server: Child, url: string, connections: number, gzip: boolean, seconds: number, extras: LoadExtras = {}): Promise<Load> {
   const latencies: number[] = [];
   const serverCpuBefore = processCpuSeconds(server.proc.pid);
   const clientCpuBefore = process.cpuUsage();
@@ -224,7 +241,8 @@ async function load(server: Child, url: string, connections: number, gzip: boole
     connections,
     duration: seconds,
     timeout: 30,
-    headers: { "accept-encoding": gzip ? "gzip" : "identity" },
+    headers: { "accept-encoding": gzip ? "gzip" : "identity", ...extras.headers },
+    ...(extras.tlsOptions && { tlsOptions: extras.tlsOptions }),
     setupClient: instrumentClient(latencies),
   });
   const serverCpuSeconds = processCpuSeconds(server.proc.pid) - serverCpuBefore;
@@ -237,6 +255,8 @@ async function load(server: Child, url: string, connections: number, gzip: boole
     p99: percentile(latencies, 99),
     requests: ok,
     bytesPerResponse: ok > 0 ? result.throughput.total / ok : 0,
+    bytes: result.throughput.total,
+    statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0])),
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     serverCpuSeconds,
@@ -447,11 +467,296 @@ async function partB(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Part C: what TLS, mutual TLS and basic auth (--web.config.file) cost per scrape
+
+const TLS_FIXTURES = join(ROOT, "test/fixtures/tls");
+const BENCH_USER = "prometheus";
+const BENCH_PASSWORD = "secret"; // the password of every hash in test/fixtures/tls/users.web-config.yml
+
+interface SecureSetup {
+  readonly name: string;
+  readonly tls: boolean;
+  readonly clientCert: boolean;
+  readonly basicAuth: boolean;
+}
+
+const SECURE_SETUPS: readonly SecureSetup[] = [
+  { name: "plain HTTP", tls: false, clientCert: false, basicAuth: false },
+  { name: "basic auth", tls: false, clientCert: false, basicAuth: true },
+  { name: "TLS", tls: true, clientCert: false, basicAuth: false },
+  { name: "TLS + basic auth", tls: true, clientCert: false, basicAuth: true },
+  { name: "mTLS + basic auth", tls: true, clientCert: true, basicAuth: true },
+];
+
+/** The `$2y$` (htpasswd -B) cost-10 hash of BENCH_PASSWORD from the test fixtures. */
+function fixtureHash(): string {
+  const users = (parseYaml(readFileSync(join(TLS_FIXTURES, "users.web-config.yml"), "utf8")) as { basic_auth_users?: Record<string, string> }).basic_auth_users;
+  const hash = users?.user2y;
+  if (hash === undefined) throw new Error("test/fixtures/tls/users.web-config.yml has no user2y");
+  return hash;
+}
+
+/** An exporter-toolkit web config for `setup`, with absolute paths to the fixtures; undefined for plain HTTP. */
+function webConfigFor(setup: SecureSetup, hash: string): string | undefined {
+  if (!setup.tls && !setup.basicAuth) return undefined;
+  const fixture = (name: string) => join(TLS_FIXTURES, name);
+  return stringifyYaml({
+    ...(setup.tls && {
+      tls_server_config: {
+        cert_file: fixture("server.pem"),
+        key_file: fixture("server-key.pem"),
+        ...(setup.clientCert && { client_ca_file: fixture("client-ca.pem"), client_auth_type: "RequireAndVerifyClientCert" }),
+      },
+    }),
+    ...(setup.basicAuth && { basic_auth_users: { [BENCH_USER]: hash } }),
+  });
+}
+
+/**
+ * CPU milliseconds (user + system of this process, so other processes on the cores do not inflate it) of
+ * one bcryptjs compare of BENCH_PASSWORD against `hash`, the exporter's own bcrypt: median of 5.
+ */
+async function bcryptCpuMs(hash: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const before = process.cpuUsage();
+    if (!(await bcrypt.compare(BENCH_PASSWORD, hash))) throw new Error("the fixture hash does not match its password");
+    const used = process.cpuUsage(before);
+    times.push((used.user + used.system) / 1000);
+  }
+  return percentile(times.sort((a, b) => a - b), 50);
+}
+
+const signed = (n: number, digits: number) => `${n >= 0 ? "+" : "−"}${fixed(Math.abs(n), digits)}`;
+
+/** The real exporter (dist/main.js) against the simulator, with `webConfigFile` if given, ready to scrape. */
+async function startSecureExporter(label: string, simulatorUrl: string, webConfigFile: string | undefined): Promise<{ child: Child; url: string }> {
+  const [port, probePort] = await freePorts(2);
+  if (port === undefined || probePort === undefined) throw new Error("no ports");
+  const child = new Child(
+    label,
+    [
+      join(ROOT, "dist/main.js"),
+      `--aws.region=${BENCH_REGION}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.probe-listen-address=127.0.0.1:${probePort}`,
+      ...(webConfigFile === undefined ? [] : [`--web.config.file=${webConfigFile}`]),
+      // One poll at start, then none while we measure.
+      "--poll.interval=1h",
+      "--log.level=warn",
+    ],
+    pollEnv(simulatorUrl),
+  );
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    if (ready?.status === 200) break;
+    if (child.proc.exitCode !== null) throw new Error(`${label} exited with code ${child.proc.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${label}: not ready within 120 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, url: `${webConfigFile !== undefined && readFileSync(webConfigFile, "utf8").includes("tls_server_config") ? "https" : "http"}://127.0.0.1:${port}` };
+}
+
+interface SecureRow {
+  setup: string;
+  connection: "keep-alive" | "new per request";
+  credentials: string;
+  responses: number;
+  non2xx: number;
+  errors: number;
+  /** "4696 × 200" */
+  statuses: string;
+  scrapesPerSecond: number;
+  p50: number;
+  p99: number;
+  serverCpuMs: number;
+  clientCpuMs: number;
+  bodyBytes: number;
+}
+
+function describeStatuses(statuses: Record<string | number, number>, errors: number): string {
+  const parts = Object.entries(statuses)
+    .filter(([, n]) => n > 0)
+    .map(([code, n]) => `${n} × ${code}`);
+  if (errors > 0) parts.push(`${errors} errors`);
+  return parts.join(", ") || "none";
+}
+
+async function partC(): Promise<void> {
+  const associations = PART_C_ASSOCIATIONS;
+  console.log("");
+  console.log(`## C. What TLS, mutual TLS and basic auth cost per scrape (--web.config.file; ${associations.toLocaleString("en")} associations, gzip)`);
+  console.log("");
+  const hash = fixtureHash();
+  const oneBcryptMs = await bcryptCpuMs(hash);
+  const ca = readFileSync(join(TLS_FIXTURES, "ca.pem"));
+  const clientCert = { cert: readFileSync(join(TLS_FIXTURES, "client.pem")), key: readFileSync(join(TLS_FIXTURES, "client-key.pem")) };
+  const basic = (password: string) => `Basic ${Buffer.from(`${BENCH_USER}:${password}`).toString("base64")}`;
+  const dir = mkdtempSync(join(tmpdir(), "ssm-exporter-bench-web-"));
+  const simulator = Child.script("serve-simulator.ts");
+  const rows: SecureRow[] = [];
+  const problems: string[] = [];
+  try {
+    const { url: simulatorUrl } = await simulator.nextJson<{ url: string }>(60_000);
+    const generated = await fetch(`${simulatorUrl}/_sim/generate?region=${BENCH_REGION}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ count: associations, seed: BENCH_SEED }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const { count } = (await generated.json()) as { count: number };
+    if (!generated.ok || count !== associations) throw new Error(`simulator generate ${associations}: HTTP ${generated.status}, count ${count}`);
+
+    for (const setup of SECURE_SETUPS) {
+      const config = webConfigFor(setup, hash);
+      const file = config === undefined ? undefined : join(dir, `${setup.name.replace(/\W+/g, "-")}.web-config.yml`);
+      if (file !== undefined && config !== undefined) writeFileSync(file, config);
+      const exporter = await startSecureExporter(`exporter (${setup.name})`, simulatorUrl, file);
+      try {
+        const tls = setup.tls ? { ca, ...(setup.clientCert && clientCert) } : undefined;
+        const variants: { credentials: string; password: string | undefined; expect: number; seconds: number }[] = [
+          { credentials: setup.basicAuth ? "right password" : "none", password: setup.basicAuth ? BENCH_PASSWORD : undefined, expect: 200, seconds: DURATION_SECONDS },
+        ];
+        // A wrong password is never cached: every request pays a bcrypt (one at a time), the contrast to the cache.
+        if (setup.basicAuth && !setup.tls) variants.push({ credentials: "wrong password", password: "not-the-password", expect: 401, seconds: Math.min(DURATION_SECONDS, 5) });
+        for (const variant of variants) {
+          const headers: Record<string, string> = { "accept-encoding": "gzip", ...(variant.password !== undefined && { authorization: basic(variant.password) }) };
+          const target = { url: `${exporter.url}/metrics`, headers, tls };
+          const check = await oneRequest(target);
+          if (check.status !== variant.expect) throw new Error(`${setup.name}, ${variant.credentials}: HTTP ${check.status}, expected ${variant.expect}`);
+
+          // Keep-alive connections (how Prometheus scrapes): autocannon, one connection.
+          const extras: LoadExtras = { headers, ...(tls && { tlsOptions: tls }) };
+          await load(exporter.child, exporter.url, 1, true, WARMUP_SECONDS, extras);
+          const kept = await load(exporter.child, exporter.url, 1, true, variant.seconds, extras);
+          const keptResponses = kept.requests + kept.non2xx;
+          rows.push({
+            setup: setup.name,
+            connection: "keep-alive",
+            credentials: variant.credentials,
+            responses: keptResponses,
+            non2xx: kept.non2xx,
+            errors: kept.errors,
+            statuses: describeStatuses(kept.statuses, kept.errors),
+            scrapesPerSecond: keptResponses / kept.seconds,
+            p50: kept.p50,
+            p99: kept.p99,
+            serverCpuMs: (1000 * kept.serverCpuSeconds) / keptResponses,
+            clientCpuMs: (1000 * kept.clientCpuSeconds) / keptResponses,
+            bodyBytes: kept.bytes / Math.max(1, keptResponses),
+          });
+          if (variant.expect !== 200) {
+            if (kept.requests > 0) problems.push(`${setup.name}, ${variant.credentials}: ${kept.requests} responses were 2xx`);
+            continue;
+          }
+          if (kept.errors > 0 || kept.non2xx > 0) problems.push(`${setup.name}, keep-alive: ${kept.errors} errors/timeouts, ${kept.non2xx} non-2xx`);
+
+          // A new connection (and TLS handshake) per request: the worst case.
+          await newConnectionLoad(target, 1, WARMUP_SECONDS);
+          const serverCpuBefore = processCpuSeconds(exporter.child.proc.pid);
+          const clientCpuBefore = process.cpuUsage();
+          const fresh = await newConnectionLoad(target, 1, DURATION_SECONDS);
+          const serverCpuSeconds = processCpuSeconds(exporter.child.proc.pid) - serverCpuBefore;
+          const clientCpu = process.cpuUsage(clientCpuBefore);
+          const freshResponses = fresh.latencies.length;
+          const freshOk = fresh.statuses.get(200) ?? 0;
+          if (fresh.errors > 0 || freshOk !== freshResponses) problems.push(`${setup.name}, new connection per request: ${fresh.errors} errors, ${freshResponses - freshOk} non-200`);
+          rows.push({
+            setup: setup.name,
+            connection: "new per request",
+            credentials: variant.credentials,
+            responses: freshResponses,
+            non2xx: freshResponses - freshOk,
+            errors: fresh.errors,
+            statuses: describeStatuses(Object.fromEntries(fresh.statuses), fresh.errors),
+            scrapesPerSecond: freshResponses / fresh.seconds,
+            p50: percentile(fresh.latencies, 50),
+            p99: percentile(fresh.latencies, 99),
+            serverCpuMs: (1000 * serverCpuSeconds) / freshResponses,
+            clientCpuMs: (1000 * (clientCpu.user + clientCpu.system)) / 1e6 / freshResponses,
+            bodyBytes: fresh.bodyBytes / Math.max(1, freshResponses),
+          });
+        }
+      } finally {
+        await exporter.child.stop();
+      }
+    }
+  } finally {
+    await simulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const baseline = (connection: SecureRow["connection"]) => rows.find((r) => r.setup === "plain HTTP" && r.connection === connection && r.credentials === "none");
+  console.log("The real exporter (dist/main.js, one poll of the simulator at start, none during the runs), one process per setup, with");
+  console.log("--web.config.file pointing at test/fixtures/tls (server.pem; RequireAndVerifyClientCert against client-ca.pem for mTLS; one");
+  console.log("basic_auth_users entry, the $2y$ cost-10 hash). One client at a time, Accept-Encoding gzip as Prometheus sends it.");
+  console.log("keep-alive: autocannon, one connection reused (how Prometheus scrapes); new per request: node:https with agent: false, a full");
+  console.log("TCP + TLS handshake per scrape (no session resumption), server certificate verified. scrapes/s = responses / run seconds;");
+  console.log("server CPU = the exporter process's user+system CPU (/proc) per response; Δ = minus plain HTTP with the same connection mode;");
+  console.log("bytes/response: headers + body as autocannon reads them (keep-alive), the body alone (new per request).");
+  console.log("");
+  console.log(
+    table(
+      ["setup", "connection", "credentials", "scrapes/s", "p50 ms", "p99 ms", "server CPU ms/scrape", "Δ vs plain ms", "client CPU ms/scrape", "responses", "bytes/response"],
+      rows.map((r) => {
+        const base = baseline(r.connection);
+        return [
+          r.setup,
+          r.connection,
+          r.credentials,
+          fixed(r.scrapesPerSecond, 1),
+          fixed(r.p50, 2),
+          fixed(r.p99, 2),
+          fixed(r.serverCpuMs, 3),
+          base === undefined || r === base ? "" : signed(r.serverCpuMs - base.serverCpuMs, 3),
+          fixed(r.clientCpuMs, 3),
+          r.statuses,
+          Math.round(r.bodyBytes).toLocaleString("en"),
+        ];
+      }),
+    ),
+  );
+  console.log("");
+  const find = (setup: string, connection: SecureRow["connection"], credentials?: string) =>
+    rows.find((r) => r.setup === setup && r.connection === connection && (credentials === undefined || r.credentials === credentials));
+  const authDelta = (withAuth: string, without: string) => {
+    const a = find(withAuth, "keep-alive", "right password");
+    const b = find(without, "keep-alive");
+    return a && b ? a.serverCpuMs - b.serverCpuMs : Number.NaN;
+  };
+  const plainAuth = authDelta("basic auth", "plain HTTP");
+  const tlsAuth = authDelta("TLS + basic auth", "TLS");
+  const worst = Math.max(plainAuth, tlsAuth);
+  const wrong = find("basic auth", "keep-alive", "wrong password");
+  console.log(`One bcrypt compare at cost 10 (bcryptjs, in this process): ${fixed(oneBcryptMs, 1)} ms of CPU.`);
+  console.log(
+    `Basic auth per scrape with the right password (cached after the first): ${signed(plainAuth, 3)} ms CPU against plain HTTP, ${signed(tlsAuth, 3)} ms against TLS ` +
+      `(at most ${fixed((100 * Math.max(0, worst)) / oneBcryptMs, 2)}% of one bcrypt): ${verdict(worst <= oneBcryptMs / 10)} (target: ≤ 10% of one bcrypt, bcrypt off the hot path).`,
+  );
+  if (wrong) console.log(`A wrong password is never cached: ${fixed(wrong.serverCpuMs, 1)} ms CPU per 401, ${fixed(wrong.scrapesPerSecond, 1)} answers/s (one bcrypt at a time).`);
+  const tlsKept = find("TLS", "keep-alive");
+  const tlsFresh = find("TLS", "new per request");
+  const plainFresh = find("plain HTTP", "new per request");
+  const mtlsFresh = find("mTLS + basic auth", "new per request");
+  const authFresh = find("TLS + basic auth", "new per request");
+  if (tlsKept && tlsFresh && plainFresh) {
+    console.log(
+      `TLS on a kept-alive connection: ${signed(tlsKept.serverCpuMs - (baseline("keep-alive")?.serverCpuMs ?? Number.NaN), 3)} ms CPU per scrape (encrypting the body); ` +
+        `with a new connection per scrape: ${signed(tlsFresh.serverCpuMs - plainFresh.serverCpuMs, 3)} ms (handshake and encryption)` +
+        (mtlsFresh && authFresh ? `, and verifying a client certificate ${signed(mtlsFresh.serverCpuMs - authFresh.serverCpuMs, 3)} ms more.` : "."),
+    );
+  }
+  for (const problem of problems) console.log(`WARNING: ${problem}`);
+  if (problems.length > 0) throw new Error(`part C: ${problems.length} check(s) did not hold`);
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 let failed = false;
 try {
   machineFacts();
-  for (const [part, run] of [["A", partA], ["B", partB]] as const) {
+  for (const [part, run] of [["A", partA], ["B", partB], ["C", partC]] as const) {
     if (!PARTS.includes(part)) continue;
     try {
       await run();

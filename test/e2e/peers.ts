@@ -173,6 +173,38 @@ export function startPrometheus(options: PrometheusOptions): Promise<Peer> {
   );
 }
 
+/**
+ * A Prometheus with only the scrape jobs given (Prometheus' own `scrape_configs` entries, e.g. with
+ * `scheme`, `tls_config` and `basic_auth`), no rules and no Alertmanager; scrapes every 2 s. File paths in
+ * the jobs should be absolute.
+ */
+export function startPrometheusScraping(scrapeConfigs: readonly Record<string, unknown>[]): Promise<Peer> {
+  const config = stringify({
+    global: { scrape_interval: "2s", scrape_timeout: "2s", evaluation_interval: "1s" },
+    scrape_configs: scrapeConfigs,
+  });
+  return startPeer(
+    "prometheus",
+    (dir, port) => [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`],
+    { "prometheus.yml": config },
+    "/-/ready",
+  );
+}
+
+/** One scrape target as Prometheus' /api/v1/targets reports it. */
+export interface PromTarget {
+  labels: Record<string, string>;
+  scrapeUrl: string;
+  health: "up" | "down" | "unknown";
+  lastError: string;
+}
+
+export async function prometheusTargets(prometheusUrl: string): Promise<PromTarget[]> {
+  const body = (await (await fetch(`${prometheusUrl}/api/v1/targets?state=active`)).json()) as { status: string; data: { activeTargets: PromTarget[] } };
+  if (body.status !== "success") throw new Error(`GET /api/v1/targets: ${JSON.stringify(body)}`);
+  return body.data.activeTargets;
+}
+
 /** Every `for:` in a rule file set to 1s, so alerts fire within seconds. */
 export function shortenForDurations(rules: string): string {
   return rules.replace(/^(\s*for:\s*)\S+\s*$/gm, "$11s");

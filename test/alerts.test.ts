@@ -2,23 +2,13 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { analyzePromql, ASSOCIATION_METRIC_NAMES, contractMetricNames } from "./promql-names.js";
+import type { Rule, RuleFile } from "./prometheus-rules.js";
 
 // Structure of the shipped rule file. Its behaviour (what fires when) is tested by promtool in test/rules/.
 
 const RULES_URL = new URL("../helm/ssm-association-exporter/files/alerts.yaml", import.meta.url);
 const text = readFileSync(RULES_URL, "utf8");
 
-interface Rule {
-  alert?: string;
-  record?: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
-interface RuleFile {
-  groups: { name: string; rules: Rule[] }[];
-}
 
 const file = parse(text) as RuleFile;
 const alerts = file.groups.flatMap((g) => g.rules).filter((r): r is Rule & { alert: string } => r.alert !== undefined);

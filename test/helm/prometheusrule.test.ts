@@ -17,19 +17,8 @@ import { skipWithout } from "../debian-tools.js";
 import { analyzePromql } from "../promql-names.js";
 import { helmEnv } from "./helm-binary.js";
 import { CHART_DIR, NAMESPACE, REPO, only, parseManifests, template, templateRun, type Inputs } from "./helm.js";
+import type { Rule, RuleGroup } from "../prometheus-rules.js";
 
-interface Rule {
-  alert?: string;
-  record?: string;
-  expr: string;
-  for?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
-interface Group {
-  name: string;
-  rules: Rule[];
-}
 type Json = { [key: string]: unknown };
 interface AlertSettings {
   enabled: boolean;
@@ -40,7 +29,7 @@ interface AlertSettings {
 }
 
 const chartFile = (...path: string[]) => readFileSync(join(CHART_DIR, ...path), "utf8");
-const shipped = (parseYaml(chartFile("files", "alerts.yaml")) as { groups: Group[] }).groups;
+const shipped = (parseYaml(chartFile("files", "alerts.yaml")) as { groups: RuleGroup[] }).groups;
 const defaults = (parseYaml(chartFile("values.yaml")) as { prometheusRule: { alerts: Record<string, AlertSettings> } }).prometheusRule;
 const TUNED = "ci/tuned-alerts-values.yaml";
 const tuned = (parseYaml(chartFile(...TUNED.split("/"))) as { prometheusRule: Json & { alerts: Record<string, AlertSettings>; alertLabels: Record<string, string> } })
@@ -57,20 +46,20 @@ const RECORDS: Record<string, string> = {
   SsmExporterAbsent: "aws_ssm:exporter_scrape_up",
 };
 
-const groupsOf = (objects: Awaited<ReturnType<typeof template>>): Group[] => (only(objects, "PrometheusRule").spec as { groups: Group[] }).groups;
-const rulesOf = (groups: readonly Group[]): Rule[] => groups.flatMap((g) => g.rules);
-const namesOf = (groups: readonly Group[]): string[] => rulesOf(groups).map((r) => r.alert ?? r.record ?? "?");
+const groupsOf = (objects: Awaited<ReturnType<typeof template>>): RuleGroup[] => (only(objects, "PrometheusRule").spec as { groups: RuleGroup[] }).groups;
+const rulesOf = (groups: readonly RuleGroup[]): Rule[] => groups.flatMap((g) => g.rules);
+const namesOf = (groups: readonly RuleGroup[]): string[] => rulesOf(groups).map((r) => r.alert ?? r.record ?? "?");
 /** The PrometheusRule's groups for these values on top of `prometheusRule.enabled: true`. */
-async function renderGroups(prometheusRule: object = {}, inputs: Inputs = {}): Promise<Group[]> {
+async function renderGroups(prometheusRule: object = {}, inputs: Inputs = {}): Promise<RuleGroup[]> {
   return groupsOf(await template({ ...inputs, values: { prometheusRule: { enabled: true, ...prometheusRule } } }));
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "prometheusrule-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-let tunedGroups: Group[] = [];
+let tunedGroups: RuleGroup[] = [];
 /** The defaults with the opt-in alerts enabled: every rule the chart has. */
-let allGroups: Group[] = [];
+let allGroups: RuleGroup[] = [];
 beforeAll(async () => {
   tunedGroups = await renderGroups({}, { files: [TUNED] });
   allGroups = await renderGroups({ alerts: Object.fromEntries(OPT_IN.map((name) => [name, { enabled: true }])) });
@@ -161,7 +150,7 @@ describe("the PrometheusRule", () => {
       expect(result.ok, result.stderr).toBe(valid);
       if (!valid) return;
       const seconds = Math.floor(ms / 1000);
-      const rules = rulesOf((only(parseManifests(result.stdout), "PrometheusRule").spec as { groups: Group[] }).groups);
+      const rules = rulesOf((only(parseManifests(result.stdout), "PrometheusRule").spec as { groups: RuleGroup[] }).groups);
       expect(rules.find((r) => r.record === "aws_ssm:association_overdue_grace_seconds")?.expr).toBe(`vector(${seconds})`);
       const overdue = rules.find((r) => r.alert === "SsmAssociationOverdue")?.expr ?? "";
       expect(overdue.match(/\[[0-9a-z]+\]/g)).toEqual([`[${formatDuration((seconds + 300) * 1000)}]`]);
@@ -195,7 +184,7 @@ describe("the PrometheusRule", () => {
 describe("a chart whose files/alerts.yaml and values disagree", () => {
   const run = promisify(execFile);
   /** `helm template` of a copy of the chart with files/alerts.yaml edited by `edit`. */
-  async function renderEdited(edit: (groups: Group[]) => void): Promise<{ ok: boolean; stderr: string }> {
+  async function renderEdited(edit: (groups: RuleGroup[]) => void): Promise<{ ok: boolean; stderr: string }> {
     const dir = mkdtempSync(join(scratch, "chart-"));
     cpSync(CHART_DIR, dir, { recursive: true });
     const groups = structuredClone(shipped);
@@ -209,7 +198,7 @@ describe("a chart whose files/alerts.yaml and values disagree", () => {
     }
   }
 
-  it.each<[string, (groups: Group[]) => void, string]>([
+  it.each<[string, (groups: RuleGroup[]) => void, string]>([
     ["an alert the values lack", (g) => g[0]?.rules.push({ alert: "SsmSomethingNew", expr: "vector(1)" }), "has the alert SsmSomethingNew, which prometheusRule.alerts lacks"],
     ["a recording rule the chart does not know", (g) => g[0]?.rules.unshift({ record: "aws_ssm:new_threshold", expr: "vector(1)" }), "has the recording rule aws_ssm:new_threshold"],
     ["no longer an alert the values set", (g) => g.splice(1, 1), "the chart sets SsmExporterAbsent, which files/alerts.yaml lacks"],

@@ -30,8 +30,8 @@ export interface ExporterDeps {
   readonly defaultMetrics?: boolean;
 }
 
-/** One source per target×region; one credential set per target (the default chain's is shared). */
-function buildSources(config: Config, selfMetrics: SelfMetrics): SsmAssociationSource[] {
+/** One source per target×region; one credential set per target (the default chain's is shared). Also used by one-shot mode. */
+export function buildSources(config: Config, selfMetrics: SelfMetrics): SsmAssociationSource[] {
   const settings: CallSettings = { requestTimeoutMs: config.aws.requestTimeoutMs, maxAttempts: config.aws.maxAttempts };
   const defaultSets = new Map<string, CredentialSet>();
   return config.targets.flatMap((target) => {

@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
 import { loadTargetsFile } from "./file.js";
@@ -32,6 +34,11 @@ export interface Config {
   /** The file the targets came from, if any. */
   readonly configFile: string | undefined;
   readonly log: { readonly level: LogLevel };
+  /**
+   * --once: poll every target once, write the exposition and exit (no listener; --web.*, --poll.interval
+   * other than as --poll.timeout's default, and --poll.max-staleness are ignored). undefined = serve.
+   */
+  readonly once: { readonly output: string | undefined } | undefined;
 }
 
 /** One set of credentials (the default chain, or a role assumed with it) and the regions polled with it. */
@@ -61,7 +68,8 @@ interface FlagSpec {
   readonly description: string;
   readonly defaultValue?: string;
   readonly repeatable?: boolean;
-  readonly valueName: string;
+  /** Absent for a switch (--once): no value on the command line; its variable takes true or false. */
+  readonly valueName?: string;
 }
 
 const FLAGS = [
@@ -79,6 +87,8 @@ const FLAGS = [
   { flag: "aws.max-attempts", valueName: "n", defaultValue: "3", description: "attempts per AWS API call, retries included (adaptive retry mode)" },
   { flag: "ssm.filter", valueName: "KEY=VALUE", repeatable: true, description: `ListAssociations filter, repeatable; KEY is one of ${ASSOCIATION_FILTER_KEYS.join(", ")}` },
   { flag: "log.level", valueName: "level", defaultValue: "info", description: `log level: ${LOG_LEVELS.join(", ")}` },
+  { flag: "once", description: "one-shot mode: poll every target once, print the exposition (text format) on stdout, log on stderr and exit: 0 if every target succeeded, 1 otherwise; nothing listens and the --web.* flags are ignored (for cron and node_exporter's textfile collector)" },
+  { flag: "once.output", valueName: "file", description: "with --once: write the exposition to this file instead of stdout, atomically (a temporary file in the same folder, renamed); the folder must exist" },
 ] as const satisfies readonly FlagSpec[];
 
 type FlagName = (typeof FLAGS)[number]["flag"];
@@ -103,8 +113,8 @@ function buildCommand(version: string): Command {
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   for (const spec of FLAGS) {
-    const description = `${spec.description} [env ${envName(spec.flag)}]`;
-    const option = new Option(`--${spec.flag} <${spec.valueName}>`, description);
+    const description = `${spec.description} [env ${envName(spec.flag)}${"valueName" in spec ? "" : "=true"}]`;
+    const option = new Option("valueName" in spec ? `--${spec.flag} <${spec.valueName}>` : `--${spec.flag}`, description);
     if ("defaultValue" in spec) option.default(spec.defaultValue);
     if ("repeatable" in spec && spec.repeatable) {
       option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), ...splitList(value)]);
@@ -205,8 +215,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     problems.push(arg.startsWith("-") ? `unknown flag ${arg.split("=")[0]} (see --help)` : `unexpected argument "${arg}"`);
   }
 
-  const opts = program.opts<Record<string, string | string[] | undefined>>();
-  const raw = (flag: FlagName): Sourced<string | string[] | undefined> => {
+  const opts = program.opts<Record<string, string | string[] | boolean | undefined>>();
+  const raw = (flag: FlagName): Sourced<string | string[] | boolean | undefined> => {
     const key = attributeName(flag);
     if (program.getOptionValueSource(key) === "cli") return { value: opts[key], origin: `--${flag}` };
     const fromEnv = env[envName(flag)];
@@ -237,22 +247,26 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     return out;
   };
 
+  // One-shot mode first: it decides which cross-checks between flags apply (nothing listens, one poll).
+  const once = checkOnce(raw("once"), raw("once.output"), problems);
+
   const listen = check("web.listen-address", listenAddressField);
   const telemetryPath = check("web.telemetry-path", telemetryPathField);
   const webConfigFile = raw("web.config.file");
   const probeAddress = raw("web.probe-listen-address");
   const probe = probeAddress.value === undefined || probeAddress.value === "" ? undefined : check("web.probe-listen-address", listenAddressField);
   // Port 0 picks a free port for each listener, so only a fixed port can clash.
-  if (listen && probe && listen.port !== 0 && probe.port === listen.port) {
+  if (!once && listen && probe && listen.port !== 0 && probe.port === listen.port) {
     problems.push(`${probeAddress.origin}: port ${probe.port} is the port of ${raw("web.listen-address").origin}; the probe listener needs a port of its own`);
   }
   const intervalMs = check("poll.interval", durationField(1_000, 86_400_000));
   const explicitTimeoutMs = raw("poll.timeout").value === undefined ? undefined : check("poll.timeout", durationField(1_000, 86_400_000));
   const maxStalenessMs = check("poll.max-staleness", durationField(0, 30 * 86_400_000));
-  if (intervalMs !== undefined && explicitTimeoutMs !== undefined && explicitTimeoutMs > intervalMs) {
+  // In one-shot mode there is no next poll: --poll.timeout may exceed --poll.interval, which is otherwise ignored.
+  if (!once && intervalMs !== undefined && explicitTimeoutMs !== undefined && explicitTimeoutMs > intervalMs) {
     problems.push(`${raw("poll.timeout").origin}: ${formatDuration(explicitTimeoutMs)} is longer than --poll.interval (${formatDuration(intervalMs)}); a poll must end before the next one is due`);
   }
-  if (intervalMs !== undefined && maxStalenessMs !== undefined && maxStalenessMs > 0 && maxStalenessMs < intervalMs) {
+  if (!once && intervalMs !== undefined && maxStalenessMs !== undefined && maxStalenessMs > 0 && maxStalenessMs < intervalMs) {
     problems.push(`${raw("poll.max-staleness").origin}: ${formatDuration(maxStalenessMs)} is shorter than --poll.interval (${formatDuration(intervalMs)}); use 0s to keep data for ever, or at least one interval`);
   }
   const requestTimeoutMs = check("aws.request-timeout", durationField(100, 300_000));
@@ -296,8 +310,58 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     targets,
     configFile: typeof configFile.value === "string" && configFile.value !== "" ? configFile.value : undefined,
     log: { level },
+    once,
   };
   return { kind: "run", config: deepFreeze(config) };
+}
+
+/** "true"/"1" or "false"/"0" (any case): how a switch such as --once reads its variable. */
+function parseSwitch(value: string | string[] | boolean | undefined, origin: string, problems: string[]): boolean {
+  if (value === undefined || typeof value === "boolean") return value ?? false;
+  const text = String(value).trim().toLowerCase();
+  if (text === "true" || text === "1") return true;
+  if (text === "false" || text === "0") return false;
+  problems.push(`${origin}: "${String(value)}" is not true or false`);
+  return false;
+}
+
+/**
+ * --once and --once.output. The output file's folder must exist (the temporary file is created next to
+ * the file, so the rename that replaces it is atomic); whether it is writable shows when it is written.
+ */
+function checkOnce(
+  onceFlag: Sourced<string | string[] | boolean | undefined>,
+  outputFlag: Sourced<string | string[] | boolean | undefined>,
+  problems: string[],
+): Config["once"] {
+  const once = parseSwitch(onceFlag.value, onceFlag.origin, problems);
+  const output = outputFlag.value;
+  if (output === undefined) return once ? { output: undefined } : undefined;
+  if (!once) {
+    problems.push(`${outputFlag.origin}: needs --once (or SSM_EXPORTER_ONCE=true); the exposition is written to a file only in one-shot mode`);
+    return undefined;
+  }
+  if (typeof output !== "string" || output.trim() === "") {
+    problems.push(`${outputFlag.origin}: must name a file`);
+    return undefined;
+  }
+  const folder = dirname(resolve(output));
+  const kind = (path: string): "folder" | "other" | undefined => {
+    try {
+      return statSync(path).isDirectory() ? "folder" : "other";
+    } catch {
+      return undefined;
+    }
+  };
+  if (kind(folder) !== "folder") {
+    problems.push(`${outputFlag.origin}: the folder ${folder} does not exist`);
+    return undefined;
+  }
+  if (kind(output) === "folder") {
+    problems.push(`${outputFlag.origin}: ${output} is a folder; name a file in it (e.g. ${output.replace(/\/+$/, "")}/ssm_associations.prom)`);
+    return undefined;
+  }
+  return { output };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, parseCommandLine, type Config } from "../../src/config/config.js";
 
 /** The AWS SDK region chain's answer in these tests, as AWS_REGION would give it. */
@@ -29,6 +32,7 @@ describe("parseCommandLine", () => {
       targets: [{ roleArn: undefined, externalId: undefined, sessionName: "ssm-association-exporter", accountId: undefined, regions: [SDK_REGION], filters: [] }],
       configFile: undefined,
       log: { level: "info" },
+      once: undefined,
     });
   });
 
@@ -72,6 +76,7 @@ describe("parseCommandLine", () => {
       ],
       configFile: undefined,
       log: { level: "debug" },
+      once: undefined,
     });
   });
 
@@ -176,5 +181,45 @@ describe("parseCommandLine", () => {
 
   it("returns the version", () => {
     expect(parseCommandLine(["--version"], {}, "1.2.3")).toEqual({ kind: "version", text: "1.2.3" });
+  });
+});
+
+describe("parseCommandLine: one-shot mode", () => {
+  const dir = mkdtempSync(join(tmpdir(), "once-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("is off by default, on with --once or SSM_EXPORTER_ONCE=true, and --once.output names the file", () => {
+    expect(run([]).once).toBeUndefined();
+    expect(run(["--once"]).once).toEqual({ output: undefined });
+    expect(run([], { SSM_EXPORTER_ONCE: "true" }).once).toEqual({ output: undefined });
+    expect(run([], { SSM_EXPORTER_ONCE: "false" }).once).toBeUndefined();
+    const file = join(dir, "ssm_associations.prom");
+    expect(run(["--once", `--once.output=${file}`]).once).toEqual({ output: file });
+    expect(run([], { SSM_EXPORTER_ONCE: "1", SSM_EXPORTER_ONCE_OUTPUT: file }).once).toEqual({ output: file });
+  });
+
+  it("lists --once and --once.output in the help", () => {
+    const result = parseCommandLine(["--help"], {}, "1.2.3");
+    const text = result.kind === "help" ? result.text.replace(/\s+/g, " ") : "";
+    expect(text).toContain("--once one-shot mode");
+    expect(text).toContain("[env SSM_EXPORTER_ONCE=true]");
+    expect(text).toContain("--once.output <file>");
+  });
+
+  it("refuses --once.output without --once, an empty one, a missing folder, a folder as the file, and a switch value that is not true or false", () => {
+    const file = join(dir, "x.prom");
+    expect(problems([`--once.output=${file}`])).toEqual(["--once.output: needs --once (or SSM_EXPORTER_ONCE=true); the exposition is written to a file only in one-shot mode"]);
+    expect(problems(["--once", "--once.output="])).toEqual(["--once.output: must name a file"]);
+    expect(problems(["--once", `--once.output=${join(dir, "missing", "x.prom")}`])).toEqual([`--once.output: the folder ${join(dir, "missing")} does not exist`]);
+    expect(problems(["--once"], { SSM_EXPORTER_ONCE_OUTPUT: dir })).toEqual([`SSM_EXPORTER_ONCE_OUTPUT: ${dir} is a folder; name a file in it (e.g. ${dir}/ssm_associations.prom)`]);
+    expect(problems([], { SSM_EXPORTER_ONCE: "yes please" })).toEqual(['SSM_EXPORTER_ONCE: "yes please" is not true or false']);
+  });
+
+  it("ignores what only matters to a serving exporter (listeners, the interval), but still checks every value", () => {
+    // There is no next poll: the timeout may exceed the interval; there is no listener: ports cannot clash.
+    expect(run(["--once", "--poll.timeout=2m"]).poll.timeoutMs).toBe(120_000);
+    expect(run(["--once", "--poll.max-staleness=1s"]).once).toEqual({ output: undefined });
+    expect(run(["--once", "--web.listen-address=:9000", "--web.probe-listen-address=:9000"]).once).toEqual({ output: undefined });
+    expect(problems(["--once", "--web.listen-address=9000"])).toEqual(['--web.listen-address: "9000" is not [host]:port (e.g. :9877, 127.0.0.1:9877)']);
   });
 });

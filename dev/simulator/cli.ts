@@ -37,7 +37,7 @@ export interface RunningCli {
 /** Parses user arguments (without `node cli.js`). Throws CommanderError on bad input or --help. */
 export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
   const program = new Command("ssm-simulator")
-    .description("Simulated AWS SSM (ListAssociations) and STS (GetCallerIdentity, AssumeRole) endpoint for demos and tests")
+    .description("Simulated AWS SSM (ListAssociations, DescribeAssociation, DescribeAssociationExecutions, DescribeAssociationExecutionTargets, ListTagsForResource) and STS (GetCallerIdentity, AssumeRole) endpoint for demos and tests")
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", parsePort, 4566)
     .option("--regions <list>", "comma-separated regions to fill with data", parseList, ["us-east-1"])

@@ -2,6 +2,7 @@ import { SimAwsError } from "./errors.js";
 import {
   DEFAULT_SLOW_DELAY_MS,
   FAULT_KINDS,
+  isSsmOperation,
   LIST_ONLY_FAULT_KINDS,
   SIM_OPERATIONS,
   type FaultKind,
@@ -87,7 +88,7 @@ function matches(f: FaultSpec, site: CallSite): boolean {
  * undefined for the kinds that are not an AWS error.
  */
 export function faultError(kind: FaultKind, site: CallSite): SimAwsError | undefined {
-  const sts = site.operation !== "ListAssociations";
+  const sts = !isSsmOperation(site.operation);
   switch (kind) {
     case "InternalServerError":
       return new SimAwsError("InternalServerError", 500, "An internal error occurred (simulated).");

@@ -8,6 +8,8 @@ import {
   type IssuedCredentialsInfo,
   type RolePolicy,
 } from "./assumed-roles.js";
+import { reconcileHistory, seedHistory, type AssociationHistory, type WireTag } from "./association-history.js";
+import type { DescribeView } from "./describe-operations.js";
 import { UnknownAssociationError } from "./errors.js";
 import { FaultBook, type CallSite } from "./faults.js";
 import type { ListView, StoredAssociation } from "./list-associations.js";
@@ -73,6 +75,8 @@ export class Simulator {
   readonly defaultAccountId: string;
   private readonly now: () => number;
   private readonly data = new Map<string, ScopeData>();
+  /** Per scope key, per AssociationId: the history behind the Describe* operations (made on first use). */
+  private readonly histories = new Map<string, Map<string, AssociationHistory>>();
   /** Per scope key: what generate() and makeOverdue() made so on purpose. */
   private readonly seeded = new Map<string, SeededConditions>();
   private readonly faultBook = new FaultBook();
@@ -104,6 +108,7 @@ export class Simulator {
       seen.add(a.AssociationId);
     }
     this.seeded.delete(key);
+    this.histories.delete(key);
     this.data.set(key, {
       epoch: ++this.epochCounter,
       nextSeq: list.length,
@@ -229,6 +234,7 @@ export class Simulator {
     const i = data?.entries.findIndex((e) => e.association.AssociationId === associationId) ?? -1;
     if (data === undefined || i < 0) return false;
     data.entries.splice(i, 1);
+    this.histories.get(this.scopeKey(scope))?.delete(associationId);
     return true;
   }
 
@@ -253,6 +259,26 @@ export class Simulator {
       changed.push(this.updateAssociation(scope, id, { LastExecutionDate: nowSeconds }));
     }
     return changed;
+  }
+
+  /**
+   * An association's history as DescribeAssociationExecutions shows it (newest first, copies), with
+   * LastSuccessfulExecutionDate and tags: seeded from the association on first use, then kept up to
+   * date with every change. UnknownAssociationError if it does not exist.
+   */
+  associationHistory(scope: SimScope, associationId: string): AssociationHistory {
+    const key = this.scopeKey(scope);
+    const entry = this.data.get(key)?.entries.find((e) => e.association.AssociationId === associationId);
+    if (entry === undefined) throw new UnknownAssociationError(associationId, key);
+    return structuredClone(this.historyOf(key, entry.association));
+  }
+
+  /** Replaces an association's tags (ListTagsForResource). */
+  setTags(scope: SimScope, associationId: string, tags: readonly WireTag[]): void {
+    const key = this.scopeKey(scope);
+    const entry = this.data.get(key)?.entries.find((e) => e.association.AssociationId === associationId);
+    if (entry === undefined) throw new UnknownAssociationError(associationId, key);
+    this.historyOf(key, entry.association).tags = tags.map((t) => ({ Key: t.Key, Value: t.Value }));
   }
 
   /** Scopes that hold data (possibly an empty list). */
@@ -400,6 +426,18 @@ export class Simulator {
     return this.faultBook.take(site);
   }
 
+  /** What the Describe* operations and ListTagsForResource read (histories are made and brought up to date on use). */
+  describeView(scope: SimScope): DescribeView {
+    const scopeKey = this.scopeKey(scope);
+    const data = this.data.get(scopeKey);
+    return {
+      scopeKey,
+      epoch: data?.epoch ?? 0,
+      associations: (data?.entries ?? []).map((e) => e.association),
+      history: (a) => this.historyOf(scopeKey, a),
+    };
+  }
+
   listView(scope: SimScope): ListView {
     const scopeKey = this.scopeKey(scope);
     const data = this.data.get(scopeKey);
@@ -434,7 +472,23 @@ export class Simulator {
     const entry = this.data.get(this.scopeKey(scope))?.entries.find((e) => e.association.AssociationId === associationId);
     if (entry === undefined) throw new UnknownAssociationError(associationId, this.scopeKey(scope));
     change(entry.association);
+    // A history already shown keeps up with every change (so two flips between reads are two executions).
+    const history = this.histories.get(this.scopeKey(scope))?.get(associationId);
+    if (history !== undefined) reconcileHistory(history, entry.association, this.now());
     return structuredClone(entry.association);
+  }
+
+  private historyOf(key: string, a: WireAssociation): AssociationHistory {
+    let byId = this.histories.get(key);
+    if (byId === undefined) {
+      byId = new Map();
+      this.histories.set(key, byId);
+    }
+    const existing = byId.get(a.AssociationId);
+    if (existing !== undefined) return reconcileHistory(existing, a, this.now());
+    const created = seedHistory(a, this.now());
+    byId.set(a.AssociationId, created);
+    return created;
   }
 }
 

@@ -1,4 +1,10 @@
 import { randomUUID } from "node:crypto";
+import {
+  describeAssociation,
+  describeAssociationExecutions,
+  describeAssociationExecutionTargets,
+  listTagsForResource,
+} from "./describe-operations.js";
 import { SimAwsError } from "./errors.js";
 import { fixedFaultBody, pageFaultBody } from "./fault-bodies.js";
 import { connectionOutcome, deliver, faultError, type CallSite } from "./faults.js";
@@ -6,7 +12,7 @@ import { listPage, parseListInput } from "./list-associations.js";
 import { encodePageToken } from "./page-token.js";
 import { parseSigV4Authorization, sessionTokenOf } from "./sigv4.js";
 import type { Simulator } from "./simulator.js";
-import type { SimOutcome, SimRequest, SimResponse, TakenFault } from "./types.js";
+import { isSsmOperation, type SimOutcome, type SimRequest, type SimResponse, type SsmOperation, type TakenFault } from "./types.js";
 
 /** AWS JSON 1.1: `POST /` with `X-Amz-Target: AmazonSSM.<Operation>`. */
 export const SSM_TARGET_PREFIX = "AmazonSSM.";
@@ -37,7 +43,8 @@ export function prepareSsmRequest(sim: Simulator, headers: SimRequest["headers"]
           );
     }
     const target = headerValue(headers["x-amz-target"]) ?? "";
-    if (target !== `${SSM_TARGET_PREFIX}ListAssociations`) {
+    const operation = target.startsWith(SSM_TARGET_PREFIX) ? target.slice(SSM_TARGET_PREFIX.length) : "";
+    if (!isSsmOperation(operation)) {
       throw new SimAwsError(
         "UnknownOperationException",
         400,
@@ -51,7 +58,7 @@ export function prepareSsmRequest(sim: Simulator, headers: SimRequest["headers"]
         ? new SimAwsError("ExpiredTokenException", 400, "The security token included in the request is expired")
         : new SimAwsError("UnrecognizedClientException", 400, "The security token included in the request is invalid.");
     }
-    const site: CallSite = { operation: "ListAssociations", region, accountId: resolution.caller.accountId };
+    const site: CallSite = { operation, region, accountId: resolution.caller.accountId };
     return { requestId, call: { site, fault: sim.beginCall(site) } };
   } catch (err) {
     return { requestId, error: asAwsError(err) };
@@ -74,6 +81,10 @@ export function finishSsmRequest(sim: Simulator, prepared: SsmPrepared, body: st
       const fixed = fixedFaultBody(fault.kind);
       if (fixed !== undefined) return respond(page200(fixed.contentType, fixed.body, requestId));
     }
+    if (site.operation !== "ListAssociations" && isSsmOperation(site.operation)) {
+      const output = answerDescribe(sim, site.operation, site, parseJsonBody(body));
+      return deliver(page200(AMZ_JSON_1_1, JSON.stringify(output), requestId), fault);
+    }
     const input = parseListInput(parseJsonBody(body));
     sim.notifyBeforeList(site, input.nextToken === undefined);
     const view = sim.listView(site);
@@ -89,6 +100,21 @@ export function finishSsmRequest(sim: Simulator, prepared: SsmPrepared, body: st
   } catch (err) {
     // "slow" and "partialBody" deliver whatever the right answer is, errors included.
     return deliver(jsonError(asAwsError(err), requestId), fault);
+  }
+}
+
+/** The operations other than ListAssociations: no page faults, no onBeforeList. */
+function answerDescribe(sim: Simulator, operation: Exclude<SsmOperation, "ListAssociations">, site: CallSite, input: unknown): unknown {
+  const view = sim.describeView(site);
+  switch (operation) {
+    case "DescribeAssociation":
+      return describeAssociation(view, input);
+    case "DescribeAssociationExecutions":
+      return describeAssociationExecutions(view, input);
+    case "DescribeAssociationExecutionTargets":
+      return describeAssociationExecutionTargets(view, input);
+    case "ListTagsForResource":
+      return listTagsForResource(view, input);
   }
 }
 

@@ -33,9 +33,24 @@ export interface WireAssociation {
   TargetMaps?: Record<string, string[]>[];
 }
 
-export type SimOperation = "ListAssociations" | "GetCallerIdentity" | "AssumeRole";
+/** The SSM operations the simulator answers (AWS JSON 1.1, `X-Amz-Target: AmazonSSM.<op>`). */
+export const SSM_OPERATIONS = [
+  "ListAssociations",
+  "DescribeAssociation",
+  "DescribeAssociationExecutions",
+  "DescribeAssociationExecutionTargets",
+  "ListTagsForResource",
+] as const;
 
-export const SIM_OPERATIONS: readonly SimOperation[] = ["ListAssociations", "GetCallerIdentity", "AssumeRole"];
+export type SsmOperation = (typeof SSM_OPERATIONS)[number];
+
+export type SimOperation = SsmOperation | "GetCallerIdentity" | "AssumeRole";
+
+export const SIM_OPERATIONS: readonly SimOperation[] = [...SSM_OPERATIONS, "GetCallerIdentity", "AssumeRole"];
+
+export function isSsmOperation(operation: string): operation is SsmOperation {
+  return (SSM_OPERATIONS as readonly string[]).includes(operation);
+}
 
 /** Faults that answer with an AWS error in the protocol's error shape (JSON 1.1 for SSM, XML for STS). */
 export const AWS_ERROR_FAULT_KINDS = [

@@ -109,7 +109,15 @@ describe("control API over HTTP", () => {
     await client.send(new ListAssociationsCommand({}));
 
     expect((await call("GET", "/_sim/calls")).json).toEqual({
-      total: { ListAssociations: 2, GetCallerIdentity: 0, AssumeRole: 0 },
+      total: {
+        ListAssociations: 2,
+        DescribeAssociation: 0,
+        DescribeAssociationExecutions: 0,
+        DescribeAssociationExecutionTargets: 0,
+        ListTagsForResource: 0,
+        GetCallerIdentity: 0,
+        AssumeRole: 0,
+      },
       calls: [{ operation: "ListAssociations", accountId: "123456789012", region: "us-west-2", count: 2 }],
     });
     expect(await call("POST", "/_sim/calls/reset")).toEqual({ status: 200, json: { reset: true } });

@@ -370,7 +370,7 @@ describe("raw protocol errors", () => {
   });
 
   it("answers other SSM operations with UnknownOperationException", async () => {
-    const res = await post({ "x-amz-target": "AmazonSSM.DescribeAssociation", authorization: AUTH });
+    const res = await post({ "x-amz-target": "AmazonSSM.DescribeDocument", authorization: AUTH });
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("application/x-amz-json-1.1");
     expect(res.headers.get("x-amzn-requestid")).toMatch(/^[0-9a-f-]{36}$/);

@@ -255,7 +255,7 @@ describe("the exporter's arguments", () => {
     if (help.kind !== "help") throw new Error("--help gave no help text");
     // One-shot mode is for cron and the textfile collector, never for a Deployment.
     const notForADeployment = new Set(["--help", "--version", "--once", "--once.output"]);
-    const flags = [...new Set(help.text.match(/--[a-z][a-z.-]*[a-z]/g))].filter((f) => !notForADeployment.has(f)).sort();
+    const flags = [...new Set([...help.text.matchAll(/^\s*(--[a-z][a-z.-]*)/gm)].map((m) => m[1] ?? ""))].filter((f) => !notForADeployment.has(f)).sort();
     expect(flags.length).toBeGreaterThanOrEqual(8);
     const passed = new Set(CASES.flatMap(([name]) => argsOf(objectsOf(name)).map((a) => a.split("=")[0] ?? "")));
     expect(flags.filter((f) => !passed.has(f))).toEqual([]);

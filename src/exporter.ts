@@ -1,8 +1,10 @@
 import { assumedRoleCredentialSet, defaultCredentialSet, type CredentialSet } from "./aws/credentials.js";
 import type { CallSettings } from "./aws/client-options.js";
+import { SsmAssociationDescriber } from "./aws/describe-association.js";
 import { SsmAssociationSource } from "./aws/ssm-source.js";
 import type { Config } from "./config/config.js";
-import type { AssociationSource } from "./domain/association.js";
+import type { AssociationEnricher, AssociationSource } from "./domain/association.js";
+import { DescribeCache } from "./enrichment/describe-cache.js";
 import { SelfMetrics } from "./exposition/self-metrics.js";
 import { ExpositionStore } from "./exposition/store.js";
 import { createApp, createProbeApp, listen, type RunningServer } from "./http/server.js";
@@ -28,10 +30,26 @@ export interface ExporterDeps {
   readonly logger: Logger;
   readonly build: BuildInfo;
   readonly defaultMetrics?: boolean;
+  /** Clock of the --ssm.describe-interval refresh rule (tests move it on); default Date.now. */
+  readonly describeNow?: () => number;
+}
+
+/** One polled account×region: its ListAssociations source and, with --ssm.describe-associations, its describer. */
+export interface BuiltTarget {
+  readonly source: SsmAssociationSource;
+  readonly describer: SsmAssociationDescriber | undefined;
 }
 
 /** One source per target×region; one credential set per target (the default chain's is shared). Also used by one-shot mode. */
 export function buildSources(config: Config, selfMetrics: SelfMetrics): SsmAssociationSource[] {
+  return buildTargets(config, selfMetrics, { describe: false }).map((t) => t.source);
+}
+
+/**
+ * Sources (and describers when `describe` is set, sharing the source's credentials and recorded
+ * under the same account and region) per target×region.
+ */
+export function buildTargets(config: Config, selfMetrics: SelfMetrics, options: { readonly describe: boolean }): BuiltTarget[] {
   const settings: CallSettings = { requestTimeoutMs: config.aws.requestTimeoutMs, maxAttempts: config.aws.maxAttempts };
   const defaultSets = new Map<string, CredentialSet>();
   return config.targets.flatMap((target) => {
@@ -52,17 +70,19 @@ export function buildSources(config: Config, selfMetrics: SelfMetrics): SsmAssoc
         defaultCredentialSet(stsRegion, settings, record(stsRegion), { accountId: target.accountId, onKnown: (accountId) => selfMetrics.identify(heldUnder, accountId) });
       defaultSets.set(key, credentials);
     }
-    return target.regions.map(
-      (region) =>
-        new SsmAssociationSource({
-          region,
-          filters: target.filters,
-          settings,
-          credentials: credentials.credentials,
-          identity: credentials.identity,
-          recordApiCall: record(region),
-        }),
-    );
+    return target.regions.map((region) => ({
+      source: new SsmAssociationSource({
+        region,
+        filters: target.filters,
+        settings,
+        credentials: credentials.credentials,
+        identity: credentials.identity,
+        recordApiCall: record(region),
+      }),
+      describer: options.describe
+        ? new SsmAssociationDescriber({ region, settings, credentials: credentials.credentials, recordApiCall: record(region) })
+        : undefined,
+    }));
   });
 }
 
@@ -74,11 +94,35 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
   const { logger, build } = deps;
   const webConfig = config.web.configFile === undefined ? undefined : new WebConfigStore(config.web.configFile, { logger });
   const selfMetrics = new SelfMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true });
-  const store = new ExpositionStore(selfMetrics, Date.now, logger);
-  const sources = buildSources(config, selfMetrics);
+  const store = new ExpositionStore(selfMetrics, Date.now, logger, { describe: config.describe !== undefined });
+  const built = buildTargets(config, selfMetrics, { describe: config.describe !== undefined });
+  const sources = built.map((t) => t.source);
+  const enrichers = built.map(({ source, describer }): AssociationEnricher | undefined => {
+    const describe = config.describe;
+    if (describer === undefined || describe === undefined) return undefined;
+    return new DescribeCache({
+      describe: describer.describe,
+      intervalMs: describe.intervalMs,
+      concurrency: describe.concurrency,
+      now: deps.describeNow,
+      // One line per poll with failures, not one per association: the count is in api_requests_total.
+      onFailures: (failed, first) =>
+        logger.warn(
+          {
+            account_id: source.knownAccountId,
+            region: source.region,
+            operation: "DescribeAssociation",
+            aws_error: "code" in first ? first.code : "InternalError",
+            failed_associations: failed,
+          },
+          `DescribeAssociation failed for ${failed} association(s); they keep their last details: ${first.message}`,
+        ),
+    });
+  });
 
   const poller = new Poller({
     sources: sources satisfies readonly AssociationSource[],
+    enrichers,
     intervalMs: config.poll.intervalMs,
     timeoutMs: config.poll.timeoutMs,
     maxStalenessMs: config.poll.maxStalenessMs,
@@ -123,6 +167,7 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
       poll_timeout_ms: config.poll.timeoutMs,
       poll_max_staleness_ms: config.poll.maxStalenessMs,
       poll_concurrency: config.poll.concurrency,
+      describe_associations: config.describe !== undefined,
       version: build.version,
       probe_url: probeServer?.url ?? null,
       web_config_file: webConfig?.path ?? null,
@@ -140,7 +185,10 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
     close: async () => {
       webConfig?.stop();
       await Promise.all([poller.stop(), server.close(), probeServer?.close()]);
-      for (const source of sources) source.destroy();
+      for (const { source, describer } of built) {
+        source.destroy();
+        describer?.destroy();
+      }
     },
   };
 }

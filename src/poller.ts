@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import { AwsCallError, POLL_TIMEOUT, PollAborted, type AssociationSource } from "./domain/association.js";
+import { AwsCallError, POLL_TIMEOUT, PollAborted, type AssociationEnricher, type AssociationSource } from "./domain/association.js";
 import { describeTarget, type Snapshot, type TargetState } from "./domain/snapshot.js";
 import { formatDuration } from "./config/duration.js";
 import type { Logger } from "./log.js";
@@ -8,6 +8,11 @@ import { settleBy } from "./settle-by.js";
 export interface PollerOptions {
   /** One per account×region target. Their order is the order of the snapshot's targets. */
   readonly sources: readonly AssociationSource[];
+  /**
+   * --ssm.describe-associations: per source (same index), what reads its associations' details after
+   * each successful listing, within the same poll deadline. Absent = no details.
+   */
+  readonly enrichers?: readonly (AssociationEnricher | undefined)[];
   readonly intervalMs: number;
   /** Deadline of one target's whole poll (account id, every page, every retry). */
   readonly timeoutMs: number;
@@ -58,6 +63,7 @@ export class Poller {
       accountId: source.knownAccountId,
       pending: true,
       associations: [],
+      details: undefined,
       up: false,
       lastSuccessSeconds: undefined,
       pollDurationSeconds: 0,
@@ -157,6 +163,9 @@ export class Poller {
       accountId = await settleBy(source.accountId(abort.signal), abort.signal);
       operation = source.operations.listAssociations;
       const associations = Object.freeze(await settleBy(source.listAssociations(abort.signal), abort.signal));
+      // Never fails the poll and never outlasts its deadline: what is not read by then keeps its last details.
+      const enricher = this.options.enrichers?.[index];
+      const details = enricher === undefined ? undefined : await enricher.enrich(associations, abort.signal);
       const durationMs = performance.now() - started;
       this.options.logger.debug(
         { account_id: accountId, region: source.region, associations: associations.length, duration_ms: Math.round(durationMs) },
@@ -167,6 +176,7 @@ export class Poller {
         accountId,
         pending: false,
         associations,
+        details,
         up: true,
         lastSuccessSeconds: this.now() / 1000,
         pollDurationSeconds: durationMs / 1000,
@@ -202,6 +212,7 @@ export class Poller {
         accountId,
         pending: false,
         associations: stale ? [] : before.associations,
+        details: stale ? undefined : before.details,
         up: false,
         lastSuccessSeconds: before.lastSuccessSeconds,
         pollDurationSeconds: durationMs / 1000,

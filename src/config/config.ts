@@ -39,6 +39,12 @@ export interface Config {
    * other than as --poll.timeout's default, and --poll.max-staleness are ignored). undefined = serve.
    */
   readonly once: { readonly output: string | undefined } | undefined;
+  /**
+   * --ssm.describe-associations: DescribeAssociation per association after each successful listing,
+   * refreshed when the association changes or every `intervalMs`, `concurrency` calls at a time.
+   * undefined = off (no DescribeAssociation call, no describe series).
+   */
+  readonly describe: { readonly intervalMs: number; readonly concurrency: number } | undefined;
 }
 
 /** One set of credentials (the default chain, or a role assumed with it) and the regions polled with it. */
@@ -86,6 +92,9 @@ const FLAGS = [
   { flag: "aws.request-timeout", valueName: "duration", defaultValue: "10s", description: "timeout of one AWS API request attempt" },
   { flag: "aws.max-attempts", valueName: "n", defaultValue: "3", description: "attempts per AWS API call, retries included (adaptive retry mode)" },
   { flag: "ssm.filter", valueName: "KEY=VALUE", repeatable: true, description: `ListAssociations filter, repeatable; KEY is one of ${ASSOCIATION_FILTER_KEYS.join(", ")}` },
+  { flag: "ssm.describe-associations", description: "call DescribeAssociation per association after each successful poll (only when it is new, its AssociationVersion or LastExecutionDate changed, or its answer is older than --ssm.describe-interval) and export its last successful execution, compliance severity, sync compliance, apply-only-at-cron-interval and change calendars; a failing call never fails the poll" },
+  { flag: "ssm.describe-interval", valueName: "duration", defaultValue: "1h", description: "with --ssm.describe-associations: re-read an unchanged association's DescribeAssociation answer after this long" },
+  { flag: "ssm.describe-concurrency", valueName: "n", defaultValue: "4", description: "with --ssm.describe-associations: DescribeAssociation calls in flight at once per account×region target (1 to 32)" },
   { flag: "log.level", valueName: "level", defaultValue: "info", description: `log level: ${LOG_LEVELS.join(", ")}` },
   { flag: "once", description: "one-shot mode: poll every target once, print the exposition (text format) on stdout, log on stderr and exit: 0 if every target succeeded, 1 otherwise; nothing listens and the --web.* flags are ignored (for cron and node_exporter's textfile collector)" },
   { flag: "once.output", valueName: "file", description: "with --once: write the exposition to this file instead of stdout, atomically (a temporary file in the same folder, renamed); the folder must exist" },
@@ -275,6 +284,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const regions = checkEach("aws.region", regionField);
   const filters = checkEach("ssm.filter", filterField);
   const level = check("log.level", logLevelField);
+  const describeOn = parseSwitch(raw("ssm.describe-associations").value, raw("ssm.describe-associations").origin, problems);
+  const describeIntervalMs = check("ssm.describe-interval", durationField(60_000, 7 * 86_400_000));
+  const describeConcurrency = check("ssm.describe-concurrency", wholeNumberField(1, 32));
 
   const configFile = raw("config.file");
   let targets: readonly TargetConfig[] | undefined;
@@ -294,7 +306,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     targets = [{ roleArn: undefined, externalId: undefined, sessionName: DEFAULT_SESSION_NAME, accountId: undefined, regions: resolved, filters }];
   }
 
-  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets) {
+  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets || !describeIntervalMs || !describeConcurrency) {
     throw new ConfigError(problems);
   }
   const config: Config = {
@@ -311,6 +323,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     configFile: typeof configFile.value === "string" && configFile.value !== "" ? configFile.value : undefined,
     log: { level },
     once,
+    describe: describeOn ? { intervalMs: describeIntervalMs, concurrency: describeConcurrency } : undefined,
   };
   return { kind: "run", config: deepFreeze(config) };
 }

@@ -83,3 +83,32 @@ export interface AssociationSource {
   /** Every association, all pages, each page validated: complete or rejected, never partial. */
   listAssociations(signal: AbortSignal): Promise<Association[]>;
 }
+
+/**
+ * What DescribeAssociation adds to an association (--ssm.describe-associations), validated and
+ * normalised like Association. Empty strings and undefined stand for fields AWS did not send.
+ */
+export interface AssociationDetails {
+  /** LastSuccessfulExecutionDate in Unix seconds; undefined when it never succeeded (or AWS does not say). */
+  readonly lastSuccessfulExecutionSeconds: number | undefined;
+  /** ComplianceSeverity: CRITICAL, HIGH, MEDIUM, LOW, UNSPECIFIED; empty when unset. */
+  readonly complianceSeverity: string;
+  /** SyncCompliance: AUTO or MANUAL; empty when unset. */
+  readonly syncCompliance: string;
+  /** ApplyOnlyAtCronInterval; undefined when unset. */
+  readonly applyOnlyAtCronInterval: boolean | undefined;
+  /** CalendarNames (Change Calendar names or ARNs), in AWS's order. */
+  readonly calendarNames: readonly string[];
+}
+
+/** Reads one association's details: resolves with them or rejects with AwsCallError (never partial). */
+export type DescribeAssociation = (associationId: string, signal: AbortSignal) => Promise<AssociationDetails>;
+
+/**
+ * Keeps the details of one target's associations current. Never rejects: what cannot be read by
+ * the signal's abort keeps its last value.
+ */
+export interface AssociationEnricher {
+  /** The details of the listed associations (those never read successfully are absent). */
+  enrich(associations: readonly Association[], signal: AbortSignal): Promise<ReadonlyMap<string, AssociationDetails>>;
+}

@@ -1,4 +1,4 @@
-import type { Association, AwsCallError } from "./association.js";
+import type { Association, AssociationDetails, AwsCallError } from "./association.js";
 
 /** What the exporter knows about one polled account×region after a poll. */
 export interface TargetState {
@@ -12,6 +12,11 @@ export interface TargetState {
   readonly pending: boolean;
   /** The last good associations: kept when a poll fails (unless dropped as stale), never partial. */
   readonly associations: readonly Association[];
+  /**
+   * --ssm.describe-associations: DescribeAssociation details by AssociationId, for the associations
+   * above that were ever read successfully; undefined when the flag is off. Kept with them on a failed poll.
+   */
+  readonly details?: ReadonlyMap<string, AssociationDetails> | undefined;
   /** Whether the latest poll of this target succeeded. */
   readonly up: boolean;
   /** Unix seconds of the latest successful poll; undefined until the first one. */

@@ -1,4 +1,4 @@
-import type { Association } from "../domain/association.js";
+import type { Association, AssociationDetails } from "../domain/association.js";
 import type { TargetState } from "../domain/snapshot.js";
 import type { ScheduleSlots } from "../schedule/schedule.js";
 
@@ -28,11 +28,29 @@ export interface AssociationFamily {
   readonly type: "gauge";
   /** Labels after COMMON_LABELS. */
   readonly extraLabels: readonly string[];
-  /** `schedule`: the association's scheduled times around the poll that listed it (see ScheduleBook). */
-  readonly samples: (association: Association, schedule: ScheduleSlots) => readonly Sample[];
+  /**
+   * `schedule`: the association's scheduled times around the poll that listed it (see ScheduleBook).
+   * `details`: its DescribeAssociation details, undefined when unknown or the flag is off.
+   */
+  readonly samples: (association: Association, schedule: ScheduleSlots, details: AssociationDetails | undefined) => readonly Sample[];
+  /** Rendered only with --ssm.describe-associations (not even its HELP and TYPE lines without it). */
+  readonly requires?: "describe";
+}
+
+/** Which optional families are rendered. */
+export interface FamilyOptions {
+  /** --ssm.describe-associations. */
+  readonly describe?: boolean;
+}
+
+/** The association families rendered with these options, in exposition order. */
+export function associationFamilies(options: FamilyOptions = {}): readonly AssociationFamily[] {
+  return ASSOCIATION_FAMILIES.filter((f) => f.requires === undefined || (f.requires === "describe" && options.describe === true));
 }
 
 const POLLED = "Read from ListAssociations by a background poll (see --poll.interval).";
+const DESCRIBED =
+  "Read from DescribeAssociation after a background poll (--ssm.describe-associations), again only when the association changed or its answer is older than --ssm.describe-interval; a failed call keeps the last value.";
 
 /** One sample without extra labels, or none when the value is unknown. */
 const optional = (value: number | undefined): readonly Sample[] => (value === undefined ? [] : [{ labels: {}, value }]);
@@ -117,6 +135,35 @@ export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
     type: "gauge",
     extraLabels: [],
     samples: (_a, schedule) => optional(schedule.previousSeconds),
+  },
+  {
+    name: "aws_ssm_association_last_successful_execution_timestamp_seconds",
+    help: `LastSuccessfulExecutionDate of the association as Unix time; absent when it never succeeded or its details are not known yet. ${DESCRIBED}`,
+    type: "gauge",
+    extraLabels: [],
+    requires: "describe",
+    samples: (_a, _schedule, details) => optional(details?.lastSuccessfulExecutionSeconds),
+  },
+  {
+    name: "aws_ssm_association_describe_info",
+    help: `Properties of the association that only DescribeAssociation tells (ComplianceSeverity, SyncCompliance, ApplyOnlyAtCronInterval, CalendarNames comma-separated; empty when unset); value is always 1, absent until they are known. ${DESCRIBED}`,
+    type: "gauge",
+    extraLabels: ["compliance_severity", "sync_compliance", "apply_only_at_cron_interval", "calendar_names"],
+    requires: "describe",
+    samples: (_a, _schedule, details) =>
+      details === undefined
+        ? []
+        : [
+            {
+              labels: {
+                compliance_severity: details.complianceSeverity,
+                sync_compliance: details.syncCompliance,
+                apply_only_at_cron_interval: details.applyOnlyAtCronInterval === undefined ? "" : String(details.applyOnlyAtCronInterval),
+                calendar_names: details.calendarNames.join(","),
+              },
+              value: 1,
+            },
+          ],
   },
 ];
 

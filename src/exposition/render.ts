@@ -1,7 +1,7 @@
 import type { Association } from "../domain/association.js";
 import type { Snapshot, TargetState } from "../domain/snapshot.js";
 import { ScheduleBook, type ScheduleNotUnderstood } from "../schedule/schedule-book.js";
-import { ASSOCIATION_FAMILIES, COMMON_LABELS, TARGET_FAMILIES, TARGET_LABELS } from "./families.js";
+import { associationFamilies, COMMON_LABELS, TARGET_FAMILIES, TARGET_LABELS, type FamilyOptions } from "./families.js";
 
 /**
  * Pure text rendering of snapshot data, family by family. The bytes are valid both as Prometheus text
@@ -9,8 +9,15 @@ import { ASSOCIATION_FAMILIES, COMMON_LABELS, TARGET_FAMILIES, TARGET_LABELS } f
  * blank lines and the HELP texts need no escaping.
  */
 
-/** Every family the snapshot renders, in exposition order: association data, then per-target self-metrics. */
-export const SNAPSHOT_FAMILIES: readonly { readonly name: string; readonly help: string; readonly type: string }[] = [...ASSOCIATION_FAMILIES, ...TARGET_FAMILIES];
+type FamilyHeader = { readonly name: string; readonly help: string; readonly type: string };
+
+/** Every family the snapshot renders with these options, in exposition order: association data, then per-target self-metrics. */
+export function snapshotFamilies(options: FamilyOptions = {}): readonly FamilyHeader[] {
+  return [...associationFamilies(options), ...TARGET_FAMILIES];
+}
+
+/** Every family the snapshot renders without optional enrichment. */
+export const SNAPSHOT_FAMILIES: readonly FamilyHeader[] = snapshotFamilies();
 
 /** Label value escaping of the exposition formats: backslash, double quote and line feed. */
 export function escapeLabelValue(value: string): string {
@@ -37,7 +44,7 @@ function commonLabels(accountId: string, region: string, a: Association): string
 }
 
 export interface RenderedFamilies {
-  /** One text per family, in SNAPSHOT_FAMILIES order. */
+  /** One text per family, in snapshotFamilies(options) order. */
   readonly families: string[];
   readonly seriesCount: number;
   /** Associations whose schedule expression `schedules` met for the first time and could not read. */
@@ -45,25 +52,27 @@ export interface RenderedFamilies {
 }
 
 /**
- * Text of every snapshot family's series for one target, in SNAPSHOT_FAMILIES order. A target whose
+ * Text of every snapshot family's series for one target, in snapshotFamilies(options) order. A target whose
  * first poll has not finished, or whose account id is not known, renders nothing.
  *
  * Scheduled times are those around the target's latest successful poll (the one that listed these
  * associations), so the same state always renders the same bytes. `schedules` is the target's book,
  * kept across polls by the store; without one, every expression is parsed afresh.
  */
-export function renderTargetFamilies(state: TargetState, schedules: ScheduleBook = new ScheduleBook()): RenderedFamilies {
+export function renderTargetFamilies(state: TargetState, schedules: ScheduleBook = new ScheduleBook(), options: FamilyOptions = {}): RenderedFamilies {
   const { accountId, region } = state;
-  if (state.pending || accountId === undefined) return { families: SNAPSHOT_FAMILIES.map(() => ""), seriesCount: 0, schedulesNotUnderstood: [] };
+  const families = associationFamilies(options);
+  if (state.pending || accountId === undefined) return { families: snapshotFamilies(options).map(() => ""), seriesCount: 0, schedulesNotUnderstood: [] };
   const prefixes = state.associations.map((a) => commonLabels(accountId, region, a));
   const polledAt = state.lastSuccessSeconds;
   const { slots, notUnderstood } =
     polledAt === undefined ? { slots: [], notUnderstood: [] } : schedules.slotsAt(state.associations, polledAt);
   let seriesCount = 0;
-  const associationFamilies = ASSOCIATION_FAMILIES.map((family) => {
+  const details = state.details;
+  const associationTexts = families.map((family) => {
     const lines: string[] = [];
     state.associations.forEach((association, i) => {
-      for (const sample of family.samples(association, slots[i] ?? NO_SLOTS)) {
+      for (const sample of family.samples(association, slots[i] ?? NO_SLOTS, details?.get(association.associationId))) {
         let labels = prefixes[i] ?? "";
         for (const name of family.extraLabels) labels += `,${name}="${escapeLabelValue(sample.labels[name] ?? "")}"`;
         lines.push(`${family.name}{${labels}} ${formatSampleValue(sample.value)}\n`);
@@ -79,11 +88,11 @@ export function renderTargetFamilies(state: TargetState, schedules: ScheduleBook
     seriesCount++;
     return `${family.name}{${targetLabels}} ${formatSampleValue(value)}\n`;
   });
-  return { families: [...associationFamilies, ...targetFamilies], seriesCount, schedulesNotUnderstood: notUnderstood };
+  return { families: [...associationTexts, ...targetFamilies], seriesCount, schedulesNotUnderstood: notUnderstood };
 }
 
 /** Whole-snapshot text, for tests and tools; the server uses the store's cached chunks. */
-export function renderExposition(snapshot: Snapshot): string {
-  const perTarget = snapshot.targets.map((t) => renderTargetFamilies(t).families);
-  return SNAPSHOT_FAMILIES.map((family, i) => familyHeader(family) + perTarget.map((f) => f[i] ?? "").join("")).join("");
+export function renderExposition(snapshot: Snapshot, options: FamilyOptions = {}): string {
+  const perTarget = snapshot.targets.map((t) => renderTargetFamilies(t, new ScheduleBook(), options).families);
+  return snapshotFamilies(options).map((family, i) => familyHeader(family) + perTarget.map((f) => f[i] ?? "").join("")).join("");
 }

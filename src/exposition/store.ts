@@ -3,7 +3,8 @@ import type { Logger } from "../log.js";
 import { ScheduleBook } from "../schedule/schedule-book.js";
 import { combine, compressChunk, compressFinal, gzipMember, type Chunk } from "./gzip.js";
 import { toOpenMetrics } from "./openmetrics.js";
-import { familyHeader, renderTargetFamilies, SNAPSHOT_FAMILIES } from "./render.js";
+import type { FamilyOptions } from "./families.js";
+import { familyHeader, renderTargetFamilies, snapshotFamilies } from "./render.js";
 import type { SelfMetrics } from "./self-metrics.js";
 
 export type Format = "text" | "openmetrics";
@@ -35,7 +36,7 @@ interface Served {
 
 interface RenderedTarget {
   readonly state: TargetState;
-  /** One chunk per family, in SNAPSHOT_FAMILIES order. */
+  /** One chunk per family, in snapshotFamilies order. */
   readonly chunks: readonly Chunk[];
   readonly seriesCount: number;
 }
@@ -72,6 +73,8 @@ export class ExpositionStore {
     private readonly now: () => number = Date.now,
     /** Where a schedule expression that is not understood is reported (once per association version). */
     private readonly logger?: Logger,
+    /** Which optional families are served (--ssm.describe-associations). */
+    private readonly families: FamilyOptions = {},
   ) {}
 
   /** The snapshot being served, undefined before the first publish. */
@@ -103,7 +106,8 @@ export class ExpositionStore {
   }
 
   private async render(snapshot: Snapshot): Promise<void> {
-    this.headers ??= await Promise.all(SNAPSHOT_FAMILIES.map((family) => compressChunk(Buffer.from(familyHeader(family), "utf8"))));
+    const families = snapshotFamilies(this.families);
+    this.headers ??= await Promise.all(families.map((family) => compressChunk(Buffer.from(familyHeader(family), "utf8"))));
     const targets: RenderedTarget[] = [];
     for (const [index, state] of snapshot.targets.entries()) {
       let rendered = this.cache.get(index);
@@ -117,7 +121,7 @@ export class ExpositionStore {
     for (const index of [...this.schedules.keys()]) if (index >= snapshot.targets.length) this.schedules.delete(index);
 
     const ordered: Chunk[] = [];
-    SNAPSHOT_FAMILIES.forEach((_, i) => {
+    families.forEach((_, i) => {
       ordered.push(this.headers?.[i] as Chunk);
       for (const target of targets) {
         const chunk = target.chunks[i];
@@ -148,7 +152,7 @@ export class ExpositionStore {
       book = new ScheduleBook();
       this.schedules.set(index, book);
     }
-    const { families, seriesCount, schedulesNotUnderstood } = renderTargetFamilies(state, book);
+    const { families, seriesCount, schedulesNotUnderstood } = renderTargetFamilies(state, book, this.families);
     for (const { association, reason } of schedulesNotUnderstood) {
       if (state.accountId === undefined) continue; // never: an unknown account renders no association
       this.selfMetrics.recordScheduleNotUnderstood({ accountId: state.accountId, region: state.region });

@@ -33,6 +33,7 @@ describe("parseCommandLine", () => {
       configFile: undefined,
       log: { level: "info" },
       once: undefined,
+      describe: undefined,
     });
   });
 
@@ -77,6 +78,7 @@ describe("parseCommandLine", () => {
       configFile: undefined,
       log: { level: "debug" },
       once: undefined,
+      describe: undefined,
     });
   });
 

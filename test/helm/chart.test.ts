@@ -272,6 +272,7 @@ describe("the exporter's arguments", () => {
     expect(config.targets[0]?.regions).toEqual(values.regions);
     expect(config.targets[0]?.filters.map((f) => `${f.key}=${f.value}`)).toEqual(values.filters);
     expect(config.log.level).toBe(values.logLevel);
+    expect(config.describe).toEqual({ intervalMs: ms("describeInterval"), concurrency: values.describeConcurrency });
   });
 });
 

@@ -21,6 +21,7 @@ const byName = new Map(alerts.map((a) => [a.alert, a]));
 const SETTINGS = [
   { record: "aws_ssm:association_overdue_grace_seconds", alert: "SsmAssociationOverdue", expr: "vector(3600)" },
   { record: "aws_ssm:association_targets_failed_threshold", alert: "SsmAssociationTargetsFailed", expr: "vector(0)" },
+  { record: "aws_ssm:association_no_recent_success_threshold_seconds", alert: "SsmAssociationNoRecentSuccess", expr: "vector(604800)" },
   { record: "aws_ssm:exporter_data_stale_threshold_seconds", alert: "SsmExporterDataStale", expr: "vector(900)" },
   { record: "aws_ssm:exporter_scrape_up", alert: "SsmExporterAbsent", expr: 'up{job=~".*ssm-association-exporter.*"}' },
 ];
@@ -32,6 +33,7 @@ const ALERTS = [
   "SsmAssociationOverdue",
   "SsmAssociationFailed",
   "SsmAssociationTargetsFailed",
+  "SsmAssociationNoRecentSuccess",
   "SsmExporterPollFailing",
   "SsmExporterUnidentifiedTargets",
   "SsmExporterDataStale",

@@ -41,6 +41,7 @@ const OPT_IN = ["SsmAssociationNotExecuted"];
 const RECORDS: Record<string, string> = {
   SsmAssociationOverdue: "aws_ssm:association_overdue_grace_seconds",
   SsmAssociationTargetsFailed: "aws_ssm:association_targets_failed_threshold",
+  SsmAssociationNoRecentSuccess: "aws_ssm:association_no_recent_success_threshold_seconds",
   SsmAssociationNotExecuted: "aws_ssm:association_not_executed_threshold_seconds",
   SsmExporterDataStale: "aws_ssm:exporter_data_stale_threshold_seconds",
   SsmExporterAbsent: "aws_ssm:exporter_scrape_up",
@@ -112,6 +113,7 @@ describe("the PrometheusRule", () => {
     expect(exprOf("aws_ssm:association_overdue_grace_seconds")).toBe("vector(7200)");
     expect(exprOf("aws_ssm:association_targets_failed_threshold")).toBe("vector(5)");
     expect(exprOf("aws_ssm:association_not_executed_threshold_seconds")).toBe("vector(259200)");
+    expect(exprOf("aws_ssm:association_no_recent_success_threshold_seconds")).toBe("vector(172800)");
     expect(exprOf("aws_ssm:exporter_data_stale_threshold_seconds")).toBe("vector(3600)");
     expect(exprOf("aws_ssm:exporter_scrape_up")).toBe(String.raw`up{job=~"ssm-exporter-(org-a|org-b)(\\.prod)?"}`);
     expect(exprOf("SsmAssociationOverdue")).toBe(rulesOf(shipped).find((r) => r.alert === "SsmAssociationOverdue")?.expr.replace("[1h5m]", "[2h5m]"));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vites
 import { startSimulator, type RunningSimulator } from "../dev/simulator/server.js";
 import { isSupportedNode } from "../src/node-support.js";
 import { waitFor } from "./helpers.js";
-import { freePort, isListening, spawnExporter } from "./process.js";
+import { freePort, isListening, simulatorEnv, spawnExporter } from "./process.js";
 import { promtoolCheckMetrics } from "./promtool.js";
 
 describe("the exporter process: bad configuration", () => {
@@ -59,14 +59,7 @@ describe("the exporter process against the simulator", () => {
   });
   afterAll(() => simulator.close());
 
-  const env = () => ({
-    AWS_ENDPOINT_URL_SSM: simulator.url,
-    AWS_ENDPOINT_URL_STS: simulator.url,
-    AWS_ACCESS_KEY_ID: "AKIDSIMULATED0000001",
-    AWS_SECRET_ACCESS_KEY: "simulated",
-    AWS_EC2_METADATA_DISABLED: "true",
-    SSM_EXPORTER_AWS_REGION: "us-east-1,eu-west-1",
-  });
+  const env = () => simulatorEnv(simulator.url, ["us-east-1", "eu-west-1"]);
 
   it("serves metrics that promtool accepts (default process metrics included), then exits 0 within 5 s of SIGTERM", async () => {
     const port = await freePort();

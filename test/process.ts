@@ -46,3 +46,15 @@ export async function isListening(port: number): Promise<boolean> {
     return false;
   }
 }
+
+/** The environment that points the real AWS SDK at the simulator, with its dummy credentials. */
+export function simulatorEnv(url: string, regions: readonly string[] = ["us-east-1"]): NodeJS.ProcessEnv {
+  return {
+    AWS_ENDPOINT_URL_SSM: url,
+    AWS_ENDPOINT_URL_STS: url,
+    AWS_ACCESS_KEY_ID: "AKIDSIMULATED0000001",
+    AWS_SECRET_ACCESS_KEY: "simulated",
+    AWS_EC2_METADATA_DISABLED: "true",
+    SSM_EXPORTER_AWS_REGION: regions.join(","),
+  };
+}

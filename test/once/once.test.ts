@@ -5,7 +5,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
 import { waitFor } from "../helpers.js";
-import { freePort, isListening, spawnExporter, type Spawned } from "../process.js";
+import { freePort, isListening, simulatorEnv, spawnExporter, type Spawned } from "../process.js";
 import { promtoolCheckMetrics } from "../promtool.js";
 
 const ACCOUNT = "123456789012";
@@ -44,14 +44,7 @@ describe("--once against the simulator", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const env = () => ({
-    AWS_ENDPOINT_URL_SSM: simulator.url,
-    AWS_ENDPOINT_URL_STS: simulator.url,
-    AWS_ACCESS_KEY_ID: "AKIDSIMULATED0000001",
-    AWS_SECRET_ACCESS_KEY: "simulated",
-    AWS_EC2_METADATA_DISABLED: "true",
-    SSM_EXPORTER_AWS_REGION: "us-east-1,eu-west-1",
-  });
+  const env = () => simulatorEnv(simulator.url, ["us-east-1", "eu-west-1"]);
   const spawn = (args: string[]): Spawned => {
     const run = spawnExporter(args, env());
     onTestFinished(() => {

@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
 import { TOOLS_REQUIRED } from "../debian-tools.js";
 import { waitFor } from "../helpers.js";
-import { freePort, spawnExporter, type Spawned } from "../process.js";
+import { freePort, simulatorEnv, spawnExporter, type Spawned } from "../process.js";
+export { simulatorEnv };
 
 export const TLS_FIXTURES = fileURLToPath(new URL("../fixtures/tls/", import.meta.url));
 
@@ -29,16 +30,6 @@ export function scratchWithFixtures(cleanup: Cleanup = onTestFinished): string {
 }
 
 /** The AWS side: the simulator, as test/main.test.ts runs it. */
-export function simulatorEnv(url: string): NodeJS.ProcessEnv {
-  return {
-    AWS_ENDPOINT_URL_SSM: url,
-    AWS_ENDPOINT_URL_STS: url,
-    AWS_ACCESS_KEY_ID: "AKIDSIMULATED0000001",
-    AWS_SECRET_ACCESS_KEY: "simulated",
-    AWS_EC2_METADATA_DISABLED: "true",
-    SSM_EXPORTER_AWS_REGION: "us-east-1",
-  };
-}
 
 export interface RunningExporterProcess {
   readonly run: Spawned;

@@ -4,6 +4,7 @@ import { startSimulator, type RunningSimulator } from "../../dev/simulator/serve
 import { parseCommandLine } from "../../src/config/config.js";
 import { startExporter, type RunningExporter } from "../../src/exporter.js";
 import { captureLogger } from "../helpers.js";
+import { promtoolCheckMetrics } from "../promtool.js";
 import { sampleValue, samples, useSimulatorEndpoint } from "../integration/stack.js";
 
 const REGION = "eu-west-1";
@@ -195,6 +196,22 @@ describe("--ssm.describe-associations", () => {
     const after = await stack.scrape();
     expect(sampleValue(after, LAST_SUCCESS, { association_id: id })).toBe(expected === undefined ? undefined : expected.getTime() / 1000);
     expect(sampleValue(after, LAST_SUCCESS, { association_id: id })).toBeGreaterThan(oldValue);
+  });
+
+  it("serves the describe families in both formats: promtool-clean text, and the same samples in OpenMetrics", async () => {
+    const stack = await start(["--ssm.describe-associations"]);
+    const text = await stack.scrape();
+    expect(promtoolCheckMetrics(text)).toBe("");
+    const reply = await fetch(`${stack.exporter.server.url}/metrics`, { headers: { accept: "application/openmetrics-text; version=1.0.0" } });
+    expect(reply.headers.get("content-type")).toMatch(/^application\/openmetrics-text/);
+    const om = await reply.text();
+    expect(om.trimEnd().endsWith("# EOF")).toBe(true);
+    for (const family of [DESCRIBE_INFO, LAST_SUCCESS]) {
+      const lines = (body: string) => body.split("\n").filter((l) => l.startsWith(`${family}{`)).sort();
+      expect(lines(text).length, family).toBeGreaterThan(0);
+      expect(lines(om), family).toEqual(lines(text));
+      expect(om, family).toContain(`# TYPE ${family} gauge`);
+    }
   });
 
   it("flag off: no DescribeAssociation call and no describe series, not even their HELP lines", async () => {

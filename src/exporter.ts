@@ -1,10 +1,11 @@
 import { assumedRoleCredentialSet, defaultCredentialSet, type CredentialSet } from "./aws/credentials.js";
 import type { CallSettings } from "./aws/client-options.js";
-import { SsmAssociationDescriber } from "./aws/describe-association.js";
+import { SsmEnrichmentClient } from "./aws/enrichment-client.js";
 import { SsmAssociationSource } from "./aws/ssm-source.js";
 import type { Config } from "./config/config.js";
-import type { AssociationEnricher, AssociationSource } from "./domain/association.js";
-import { DescribeCache } from "./enrichment/describe-cache.js";
+import { AwsCallError, type AssociationEnricher, type AssociationSource } from "./domain/association.js";
+import { TargetEnricher } from "./enrichment/target-enricher.js";
+import type { FamilyOptions } from "./exposition/families.js";
 import { SelfMetrics } from "./exposition/self-metrics.js";
 import { ExpositionStore } from "./exposition/store.js";
 import { createApp, createProbeApp, listen, type RunningServer } from "./http/server.js";
@@ -34,22 +35,18 @@ export interface ExporterDeps {
   readonly describeNow?: () => number;
 }
 
-/** One polled account×region: its ListAssociations source and, with --ssm.describe-associations, its describer. */
+/** One polled account×region: its ListAssociations source and, with any enrichment flag, the client for those calls. */
 export interface BuiltTarget {
   readonly source: SsmAssociationSource;
-  readonly describer: SsmAssociationDescriber | undefined;
-}
-
-/** One source per target×region; one credential set per target (the default chain's is shared). Also used by one-shot mode. */
-export function buildSources(config: Config, selfMetrics: SelfMetrics): SsmAssociationSource[] {
-  return buildTargets(config, selfMetrics, { describe: false }).map((t) => t.source);
+  readonly enrichment: SsmEnrichmentClient | undefined;
 }
 
 /**
- * Sources (and describers when `describe` is set, sharing the source's credentials and recorded
- * under the same account and region) per target×region.
+ * Sources (and enrichment clients when a flag asks for them, sharing the source's credentials and
+ * recorded under the same account and region) per target×region; one credential set per target (the
+ * default chain's is shared). Also used by one-shot mode.
  */
-export function buildTargets(config: Config, selfMetrics: SelfMetrics, options: { readonly describe: boolean }): BuiltTarget[] {
+export function buildTargets(config: Config, selfMetrics: SelfMetrics): BuiltTarget[] {
   const settings: CallSettings = { requestTimeoutMs: config.aws.requestTimeoutMs, maxAttempts: config.aws.maxAttempts };
   const defaultSets = new Map<string, CredentialSet>();
   return config.targets.flatMap((target) => {
@@ -79,10 +76,52 @@ export function buildTargets(config: Config, selfMetrics: SelfMetrics, options: 
         identity: credentials.identity,
         recordApiCall: record(region),
       }),
-      describer: options.describe
-        ? new SsmAssociationDescriber({ region, settings, credentials: credentials.credentials, recordApiCall: record(region) })
+      enrichment: config.enrichment
+        ? new SsmEnrichmentClient({ region, settings, credentials: credentials.credentials, recordApiCall: record(region) })
         : undefined,
     }));
+  });
+}
+
+/** Which optional families and labels the store renders, from the enrichment flags. */
+export function familyOptions(config: Config): FamilyOptions {
+  return { describe: config.enrichment?.describe === true, tagLabels: config.enrichment?.tags, failedTargets: config.enrichment?.failedTargets !== undefined };
+}
+
+/**
+ * One enricher per built target (same index) when an enrichment flag is on, else undefined. A poll
+ * whose enrichment calls failed logs one line per operation, not one per association: the count of
+ * failed calls is in api_requests_total.
+ */
+export function buildEnrichers(config: Config, built: readonly BuiltTarget[], logger: Logger, now?: () => number): (AssociationEnricher | undefined)[] {
+  const settings = config.enrichment;
+  return built.map(({ source, enrichment: client }) => {
+    if (client === undefined || settings === undefined) return undefined;
+    const tagKeys = settings.tags && new Set(settings.tags.map((t) => t.key));
+    return new TargetEnricher({
+      readers: {
+        describe: settings.describe ? client.describe : undefined,
+        tags: tagKeys && client.tags(tagKeys),
+        failedTargets: settings.failedTargets && client.failedTargets,
+      },
+      intervalMs: settings.intervalMs,
+      concurrency: settings.concurrency,
+      failedTargetCaps: settings.failedTargets,
+      now,
+      onFailures: (operation, failed, first) => {
+        const op = first instanceof AwsCallError ? first.operation : operation;
+        logger.warn(
+          {
+            account_id: source.knownAccountId,
+            region: source.region,
+            operation: op,
+            aws_error: first instanceof AwsCallError ? first.code : "InternalError",
+            failed_associations: failed,
+          },
+          `${op} failed for ${failed} association(s); they keep their last values: ${first.message}`,
+        );
+      },
+    });
   });
 }
 
@@ -94,31 +133,10 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
   const { logger, build } = deps;
   const webConfig = config.web.configFile === undefined ? undefined : new WebConfigStore(config.web.configFile, { logger });
   const selfMetrics = new SelfMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true });
-  const store = new ExpositionStore(selfMetrics, Date.now, logger, { describe: config.describe !== undefined });
-  const built = buildTargets(config, selfMetrics, { describe: config.describe !== undefined });
+  const store = new ExpositionStore(selfMetrics, Date.now, logger, familyOptions(config));
+  const built = buildTargets(config, selfMetrics);
   const sources = built.map((t) => t.source);
-  const enrichers = built.map(({ source, describer }): AssociationEnricher | undefined => {
-    const describe = config.describe;
-    if (describer === undefined || describe === undefined) return undefined;
-    return new DescribeCache({
-      describe: describer.describe,
-      intervalMs: describe.intervalMs,
-      concurrency: describe.concurrency,
-      now: deps.describeNow,
-      // One line per poll with failures, not one per association: the count is in api_requests_total.
-      onFailures: (failed, first) =>
-        logger.warn(
-          {
-            account_id: source.knownAccountId,
-            region: source.region,
-            operation: "DescribeAssociation",
-            aws_error: "code" in first ? first.code : "InternalError",
-            failed_associations: failed,
-          },
-          `DescribeAssociation failed for ${failed} association(s); they keep their last details: ${first.message}`,
-        ),
-    });
-  });
+  const enrichers = buildEnrichers(config, built, logger, deps.describeNow);
 
   const poller = new Poller({
     sources: sources satisfies readonly AssociationSource[],
@@ -167,7 +185,9 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
       poll_timeout_ms: config.poll.timeoutMs,
       poll_max_staleness_ms: config.poll.maxStalenessMs,
       poll_concurrency: config.poll.concurrency,
-      describe_associations: config.describe !== undefined,
+      describe_associations: config.enrichment?.describe === true,
+      tags: config.enrichment?.tags?.map((t) => ({ key: t.key, label: t.label })) ?? null,
+      failed_targets: config.enrichment?.failedTargets !== undefined,
       version: build.version,
       probe_url: probeServer?.url ?? null,
       web_config_file: webConfig?.path ?? null,
@@ -185,9 +205,9 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
     close: async () => {
       webConfig?.stop();
       await Promise.all([poller.stop(), server.close(), probeServer?.close()]);
-      for (const { source, describer } of built) {
+      for (const { source, enrichment } of built) {
         source.destroy();
-        describer?.destroy();
+        enrichment?.destroy();
       }
     },
   };

@@ -9,8 +9,8 @@ export interface PollerOptions {
   /** One per account×region target. Their order is the order of the snapshot's targets. */
   readonly sources: readonly AssociationSource[];
   /**
-   * --ssm.describe-associations: per source (same index), what reads its associations' details after
-   * each successful listing, within the same poll deadline. Absent = no details.
+   * --ssm.describe-associations, --ssm.tags, --ssm.failed-targets: per source (same index), what reads
+   * its associations' optional data after each successful listing, within the same poll deadline.
    */
   readonly enrichers?: readonly (AssociationEnricher | undefined)[];
   readonly intervalMs: number;
@@ -63,7 +63,7 @@ export class Poller {
       accountId: source.knownAccountId,
       pending: true,
       associations: [],
-      details: undefined,
+      enrichment: undefined,
       up: false,
       lastSuccessSeconds: undefined,
       pollDurationSeconds: 0,
@@ -165,7 +165,7 @@ export class Poller {
       const associations = Object.freeze(await settleBy(source.listAssociations(abort.signal), abort.signal));
       // Never fails the poll and never outlasts its deadline: what is not read by then keeps its last details.
       const enricher = this.options.enrichers?.[index];
-      const details = enricher === undefined ? undefined : await enricher.enrich(associations, abort.signal);
+      const enrichment = enricher === undefined ? undefined : await enricher.enrich(associations, abort.signal);
       const durationMs = performance.now() - started;
       this.options.logger.debug(
         { account_id: accountId, region: source.region, associations: associations.length, duration_ms: Math.round(durationMs) },
@@ -176,7 +176,7 @@ export class Poller {
         accountId,
         pending: false,
         associations,
-        details,
+        enrichment,
         up: true,
         lastSuccessSeconds: this.now() / 1000,
         pollDurationSeconds: durationMs / 1000,
@@ -212,7 +212,7 @@ export class Poller {
         accountId,
         pending: false,
         associations: stale ? [] : before.associations,
-        details: stale ? undefined : before.details,
+        enrichment: stale ? undefined : before.enrichment,
         up: false,
         lastSuccessSeconds: before.lastSuccessSeconds,
         pollDurationSeconds: durationMs / 1000,

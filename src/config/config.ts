@@ -5,7 +5,9 @@ import { z } from "zod";
 import { loadTargetsFile } from "./file.js";
 import { ASSOCIATION_FILTER_KEYS, ConfigError, filterField, regionField, type AssociationFilter } from "./fields.js";
 import { formatDuration, parseDuration } from "./duration.js";
+import { TAG_KEY_PATTERN, tagLabels, type TagLabel } from "./tag-labels.js";
 
+export type { TagLabel } from "./tag-labels.js";
 export { ASSOCIATION_FILTER_KEYS, ConfigError, type AssociationFilter, type AssociationFilterKey } from "./fields.js";
 
 /** The validated, frozen runtime configuration. Nothing downstream sees raw flags or env. */
@@ -40,11 +42,23 @@ export interface Config {
    */
   readonly once: { readonly output: string | undefined } | undefined;
   /**
-   * --ssm.describe-associations: DescribeAssociation per association after each successful listing,
-   * refreshed when the association changes or every `intervalMs`, `concurrency` calls at a time.
-   * undefined = off (no DescribeAssociation call, no describe series).
+   * The optional per-association calls after each successful listing (--ssm.describe-associations,
+   * --ssm.tags, --ssm.failed-targets); undefined when all are off (no such call, no such series).
    */
-  readonly describe: { readonly intervalMs: number; readonly concurrency: number } | undefined;
+  readonly enrichment: EnrichmentConfig | undefined;
+}
+
+export interface EnrichmentConfig {
+  /** --ssm.describe-associations: DescribeAssociation, refreshed on change or every `intervalMs`. */
+  readonly describe: boolean;
+  /** --ssm.tags with --ssm.tag: ListTagsForResource, same refresh rule; the allow-listed keys and their labels. */
+  readonly tags: readonly TagLabel[] | undefined;
+  /** --ssm.failed-targets: the latest execution's failed targets, read again only on a new LastExecutionDate. */
+  readonly failedTargets: { readonly maxPerAssociation: number; readonly maxPerAccountRegion: number } | undefined;
+  /** --ssm.describe-interval: an unchanged association's describe and tags answers are re-read after this long. */
+  readonly intervalMs: number;
+  /** --ssm.enrichment-concurrency: these calls in flight at once per account×region target. */
+  readonly concurrency: number;
 }
 
 /** One set of credentials (the default chain, or a role assumed with it) and the regions polled with it. */
@@ -93,8 +107,13 @@ const FLAGS = [
   { flag: "aws.max-attempts", valueName: "n", defaultValue: "3", description: "attempts per AWS API call, retries included (adaptive retry mode)" },
   { flag: "ssm.filter", valueName: "KEY=VALUE", repeatable: true, description: `ListAssociations filter, repeatable; KEY is one of ${ASSOCIATION_FILTER_KEYS.join(", ")}` },
   { flag: "ssm.describe-associations", description: "call DescribeAssociation per association after each successful poll (only when it is new, its AssociationVersion or LastExecutionDate changed, or its answer is older than --ssm.describe-interval) and export its last successful execution, compliance severity, sync compliance, apply-only-at-cron-interval and change calendars; a failing call never fails the poll" },
-  { flag: "ssm.describe-interval", valueName: "duration", defaultValue: "1h", description: "with --ssm.describe-associations: re-read an unchanged association's DescribeAssociation answer after this long" },
-  { flag: "ssm.describe-concurrency", valueName: "n", defaultValue: "4", description: "with --ssm.describe-associations: DescribeAssociation calls in flight at once per account×region target (1 to 32)" },
+  { flag: "ssm.describe-interval", valueName: "duration", defaultValue: "1h", description: "with --ssm.describe-associations or --ssm.tags: re-read an unchanged association's DescribeAssociation and ListTagsForResource answers after this long" },
+  { flag: "ssm.tags", description: "call ListTagsForResource per association after each successful poll (same refresh rule as --ssm.describe-associations) and add the tags named by --ssm.tag to aws_ssm_association_info as tag_<key> labels; a failing call never fails the poll" },
+  { flag: "ssm.tag", valueName: "key", repeatable: true, description: "with --ssm.tags: tag key to export, repeatable or comma-separated (no other tag is ever exported); the label is tag_ and the key with characters other than A-Z a-z 0-9 _ as _, and keys that end up alike get _conflict1, _conflict2, ... in key order" },
+  { flag: "ssm.failed-targets", description: "for associations whose target counts show failed targets, read the failed targets of the latest execution (DescribeAssociationExecutions, DescribeAssociationExecutionTargets), again only when LastExecutionDate changes, and export them as aws_ssm_association_failed_target_info; a failing call never fails the poll" },
+  { flag: "ssm.failed-targets.max-per-association", valueName: "n", defaultValue: "20", description: "with --ssm.failed-targets: failed targets exported per association at most (1 to 1000); the others are counted in aws_ssm_association_failed_targets_left_out" },
+  { flag: "ssm.failed-targets.max-per-account-region", valueName: "n", defaultValue: "1000", description: "with --ssm.failed-targets: failed targets exported per account×region target at most, in listing order (1 to 100000); the others are counted in aws_ssm_association_failed_targets_left_out" },
+  { flag: "ssm.enrichment-concurrency", valueName: "n", defaultValue: "4", description: "DescribeAssociation, ListTagsForResource and failed-target calls in flight at once per account×region target (1 to 32)" },
   { flag: "log.level", valueName: "level", defaultValue: "info", description: `log level: ${LOG_LEVELS.join(", ")}` },
   { flag: "once", description: "one-shot mode: poll every target once, print the exposition (text format) on stdout, log on stderr and exit: 0 if every target succeeded, 1 otherwise; nothing listens and the --web.* flags are ignored (for cron and node_exporter's textfile collector)" },
   { flag: "once.output", valueName: "file", description: "with --once: write the exposition to this file instead of stdout, atomically (a temporary file in the same folder, renamed); the folder must exist" },
@@ -189,6 +208,12 @@ const wholeNumberField = (min: number, max: number) =>
     }
     return n;
   });
+
+const tagKeyField = z.string().superRefine((key, ctx) => {
+  if (!TAG_KEY_PATTERN.test(key)) {
+    ctx.addIssue({ code: "custom", message: `"${key}" is not a tag key (1 to 128 letters, digits, spaces and _ . : / = + - @)` });
+  }
+});
 
 const logLevelField = z.string().transform((text, ctx) => {
   if (!(LOG_LEVELS as readonly string[]).includes(text)) {
@@ -286,7 +311,16 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const level = check("log.level", logLevelField);
   const describeOn = parseSwitch(raw("ssm.describe-associations").value, raw("ssm.describe-associations").origin, problems);
   const describeIntervalMs = check("ssm.describe-interval", durationField(60_000, 7 * 86_400_000));
-  const describeConcurrency = check("ssm.describe-concurrency", wholeNumberField(1, 32));
+  const enrichmentConcurrency = check("ssm.enrichment-concurrency", wholeNumberField(1, 32));
+  const tagsOn = parseSwitch(raw("ssm.tags").value, raw("ssm.tags").origin, problems);
+  const tagKeys = checkEach("ssm.tag", tagKeyField);
+  const tagFlag = raw("ssm.tag").value;
+  const noTagKeys = tagFlag === undefined || (Array.isArray(tagFlag) && tagFlag.length === 0);
+  if (tagsOn && noTagKeys) problems.push(`${raw("ssm.tags").origin}: no tag key to export; name them with --ssm.tag (e.g. --ssm.tag=team,owner)`);
+  if (!tagsOn && !noTagKeys) problems.push(`${raw("ssm.tag").origin}: needs --ssm.tags (or SSM_EXPORTER_SSM_TAGS=true)`);
+  const failedTargetsOn = parseSwitch(raw("ssm.failed-targets").value, raw("ssm.failed-targets").origin, problems);
+  const maxFailedPerAssociation = check("ssm.failed-targets.max-per-association", wholeNumberField(1, 1_000));
+  const maxFailedPerAccountRegion = check("ssm.failed-targets.max-per-account-region", wholeNumberField(1, 100_000));
 
   const configFile = raw("config.file");
   let targets: readonly TargetConfig[] | undefined;
@@ -306,7 +340,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     targets = [{ roleArn: undefined, externalId: undefined, sessionName: DEFAULT_SESSION_NAME, accountId: undefined, regions: resolved, filters }];
   }
 
-  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets || !describeIntervalMs || !describeConcurrency) {
+  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets || !describeIntervalMs || !enrichmentConcurrency || !maxFailedPerAssociation || !maxFailedPerAccountRegion) {
     throw new ConfigError(problems);
   }
   const config: Config = {
@@ -323,7 +357,16 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     configFile: typeof configFile.value === "string" && configFile.value !== "" ? configFile.value : undefined,
     log: { level },
     once,
-    describe: describeOn ? { intervalMs: describeIntervalMs, concurrency: describeConcurrency } : undefined,
+    enrichment:
+      describeOn || tagsOn || failedTargetsOn
+        ? {
+            describe: describeOn,
+            tags: tagsOn ? tagLabels(tagKeys) : undefined,
+            failedTargets: failedTargetsOn ? { maxPerAssociation: maxFailedPerAssociation, maxPerAccountRegion: maxFailedPerAccountRegion } : undefined,
+            intervalMs: describeIntervalMs,
+            concurrency: enrichmentConcurrency,
+          }
+        : undefined,
   };
   return { kind: "run", config: deepFreeze(config) };
 }

@@ -101,14 +101,60 @@ export interface AssociationDetails {
   readonly calendarNames: readonly string[];
 }
 
+/**
+ * --ssm.tags: an association's tags whose keys are on the allow-list (--ssm.tag), by tag key as AWS
+ * spells it. Tags not allow-listed are dropped at the AWS edge and never kept.
+ */
+export type AssociationTags = ReadonlyMap<string, string>;
+
+/** One target (instance or other resource) that failed in an association's latest execution. */
+export interface FailedTarget {
+  readonly resourceId: string;
+  /** ResourceType, e.g. ManagedInstance. */
+  readonly resourceType: string;
+  /** DetailedStatus of that target in the execution, e.g. Failed, TimedOut, UnsupportedAgent. */
+  readonly detailedStatus: string;
+}
+
+/**
+ * --ssm.failed-targets: the failed targets of an association's latest execution
+ * (DescribeAssociationExecutions, then DescribeAssociationExecutionTargets filtered to Failed).
+ */
+export interface FailedTargets {
+  /** The latest execution's ExecutionId; undefined when AWS lists no execution. */
+  readonly executionId: string | undefined;
+  /** At most --ssm.failed-targets.max-per-association, in AWS's order. */
+  readonly targets: readonly FailedTarget[];
+  /** Failed targets not in `targets` because a cap stopped the reading (0 when all were read). */
+  readonly leftOut: number;
+}
+
+/**
+ * What the optional per-association calls added to one target's associations, by AssociationId. A
+ * member is undefined when its flag is off; an association missing from a map has no answer yet.
+ */
+export interface Enrichment {
+  readonly details?: ReadonlyMap<string, AssociationDetails> | undefined;
+  readonly tags?: ReadonlyMap<string, AssociationTags> | undefined;
+  readonly failedTargets?: ReadonlyMap<string, FailedTargets> | undefined;
+}
+
 /** Reads one association's details: resolves with them or rejects with AwsCallError (never partial). */
 export type DescribeAssociation = (associationId: string, signal: AbortSignal) => Promise<AssociationDetails>;
 
+/** Reads one association's allow-listed tags: resolves with them or rejects with AwsCallError. */
+export type ReadAssociationTags = (associationId: string, signal: AbortSignal) => Promise<AssociationTags>;
+
 /**
- * Keeps the details of one target's associations current. Never rejects: what cannot be read by
- * the signal's abort keeps its last value.
+ * Reads the failed targets of an association's latest execution, at most `max` (the association's
+ * listed Failed count tells how many a cap left out). Resolves or rejects with AwsCallError.
+ */
+export type ReadFailedTargets = (association: Association, max: number, signal: AbortSignal) => Promise<FailedTargets>;
+
+/**
+ * Keeps the optional per-association data of one target current. Never rejects: what cannot be
+ * read by the signal's abort keeps its last value.
  */
 export interface AssociationEnricher {
-  /** The details of the listed associations (those never read successfully are absent). */
-  enrich(associations: readonly Association[], signal: AbortSignal): Promise<ReadonlyMap<string, AssociationDetails>>;
+  enrich(associations: readonly Association[], signal: AbortSignal): Promise<Enrichment>;
 }

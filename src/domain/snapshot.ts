@@ -1,4 +1,4 @@
-import type { Association, AssociationDetails, AwsCallError } from "./association.js";
+import type { Association, AwsCallError, Enrichment } from "./association.js";
 
 /** What the exporter knows about one polled account×region after a poll. */
 export interface TargetState {
@@ -13,10 +13,10 @@ export interface TargetState {
   /** The last good associations: kept when a poll fails (unless dropped as stale), never partial. */
   readonly associations: readonly Association[];
   /**
-   * --ssm.describe-associations: DescribeAssociation details by AssociationId, for the associations
-   * above that were ever read successfully; undefined when the flag is off. Kept with them on a failed poll.
+   * --ssm.describe-associations, --ssm.tags, --ssm.failed-targets: what those calls told about the
+   * associations above (those ever read successfully); undefined when all are off. Kept with them on a failed poll.
    */
-  readonly details?: ReadonlyMap<string, AssociationDetails> | undefined;
+  readonly enrichment?: Enrichment | undefined;
   /** Whether the latest poll of this target succeeded. */
   readonly up: boolean;
   /** Unix seconds of the latest successful poll; undefined until the first one. */

@@ -1,4 +1,5 @@
-import type { Association, AssociationDetails } from "../domain/association.js";
+import type { TagLabel } from "../config/tag-labels.js";
+import type { Association, Enrichment } from "../domain/association.js";
 import type { TargetState } from "../domain/snapshot.js";
 import type { ScheduleSlots } from "../schedule/schedule.js";
 
@@ -30,34 +31,65 @@ export interface AssociationFamily {
   readonly extraLabels: readonly string[];
   /**
    * `schedule`: the association's scheduled times around the poll that listed it (see ScheduleBook).
-   * `details`: its DescribeAssociation details, undefined when unknown or the flag is off.
+   * `enrichment`: the target's optional per-association data (look the association up by its id);
+   * a map is undefined when its flag is off, and an association is absent from it until read.
    */
-  readonly samples: (association: Association, schedule: ScheduleSlots, details: AssociationDetails | undefined) => readonly Sample[];
-  /** Rendered only with --ssm.describe-associations (not even its HELP and TYPE lines without it). */
-  readonly requires?: "describe";
+  readonly samples: (association: Association, schedule: ScheduleSlots, enrichment: Enrichment) => readonly Sample[];
+  /** Rendered only with that flag (--ssm.describe-associations, --ssm.failed-targets): not even HELP and TYPE without it. */
+  readonly requires?: "describe" | "failedTargets";
 }
 
-/** Which optional families are rendered. */
+/** Which optional families and labels are rendered. */
 export interface FamilyOptions {
   /** --ssm.describe-associations. */
   readonly describe?: boolean;
+  /** --ssm.tags: the allow-listed keys and their labels on aws_ssm_association_info. */
+  readonly tagLabels?: readonly TagLabel[];
+  /** --ssm.failed-targets. */
+  readonly failedTargets?: boolean;
 }
 
 /** The association families rendered with these options, in exposition order. */
 export function associationFamilies(options: FamilyOptions = {}): readonly AssociationFamily[] {
-  return ASSOCIATION_FAMILIES.filter((f) => f.requires === undefined || (f.requires === "describe" && options.describe === true));
+  const on = { describe: options.describe === true, failedTargets: options.failedTargets === true };
+  const tagLabels = options.tagLabels ?? [];
+  return ASSOCIATION_FAMILIES.filter((f) => f.requires === undefined || on[f.requires]).map((f) =>
+    f.name === INFO && tagLabels.length > 0 ? withTagLabels(f, tagLabels) : f,
+  );
+}
+
+const INFO = "aws_ssm_association_info";
+
+/**
+ * --ssm.tags: the info family with one `tag_<key>` label per allow-listed key, after its own labels;
+ * empty when the association has no such tag or its tags are not known yet.
+ */
+function withTagLabels(info: AssociationFamily, tagLabels: readonly TagLabel[]): AssociationFamily {
+  return {
+    ...info,
+    help: `${info.help} The tag_* labels are the association's tags allow-listed by --ssm.tag, read from ListTagsForResource (--ssm.tags) on the same refresh rule as DescribeAssociation; empty when unset or not known yet.`,
+    extraLabels: [...info.extraLabels, ...tagLabels.map((t) => t.label)],
+    samples: (a, schedule, enrichment) => {
+      const tags = enrichment.tags?.get(a.associationId);
+      const tagValues = Object.fromEntries(tagLabels.map((t) => [t.label, tags?.get(t.key) ?? ""]));
+      return info.samples(a, schedule, enrichment).map((sample) => ({ labels: { ...sample.labels, ...tagValues }, value: sample.value }));
+    },
+  };
 }
 
 const POLLED = "Read from ListAssociations by a background poll (see --poll.interval).";
 const DESCRIBED =
   "Read from DescribeAssociation after a background poll (--ssm.describe-associations), again only when the association changed or its answer is older than --ssm.describe-interval; a failed call keeps the last value.";
 
+const FAILED_TARGETS =
+  "Read with --ssm.failed-targets from DescribeAssociationExecutions and DescribeAssociationExecutionTargets for associations whose target counts show failed targets, again only when LastExecutionDate changes; a failed call keeps the last value; absent when the association has no failed target.";
+
 /** One sample without extra labels, or none when the value is unknown. */
 const optional = (value: number | undefined): readonly Sample[] => (value === undefined ? [] : [{ labels: {}, value }]);
 
 export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
   {
-    name: "aws_ssm_association_info",
+    name: INFO,
     help: `Static properties of a State Manager association; value is always 1. ${POLLED}`,
     type: "gauge",
     extraLabels: ["document_version", "association_version", "schedule_expression"],
@@ -142,7 +174,7 @@ export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
     type: "gauge",
     extraLabels: [],
     requires: "describe",
-    samples: (_a, _schedule, details) => optional(details?.lastSuccessfulExecutionSeconds),
+    samples: (a, _schedule, enrichment) => optional(enrichment.details?.get(a.associationId)?.lastSuccessfulExecutionSeconds),
   },
   {
     name: "aws_ssm_association_describe_info",
@@ -150,8 +182,9 @@ export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
     type: "gauge",
     extraLabels: ["compliance_severity", "sync_compliance", "apply_only_at_cron_interval", "calendar_names"],
     requires: "describe",
-    samples: (_a, _schedule, details) =>
-      details === undefined
+    samples: (a, _schedule, enrichment) => {
+      const details = enrichment.details?.get(a.associationId);
+      return details === undefined
         ? []
         : [
             {
@@ -163,7 +196,32 @@ export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
               },
               value: 1,
             },
-          ],
+          ];
+    },
+  },
+  {
+    name: "aws_ssm_association_failed_target_info",
+    help: `A target (instance or other resource) that failed in the association's latest execution; value is always 1. At most --ssm.failed-targets.max-per-association per association and --ssm.failed-targets.max-per-account-region per account and region. ${FAILED_TARGETS}`,
+    type: "gauge",
+    extraLabels: ["execution_id", "resource_id", "resource_type", "detailed_status"],
+    requires: "failedTargets",
+    samples: (a, _schedule, enrichment) => {
+      const failed = enrichment.failedTargets?.get(a.associationId);
+      if (failed?.executionId === undefined) return [];
+      const executionId = failed.executionId;
+      return failed.targets.map((t) => ({
+        labels: { execution_id: executionId, resource_id: t.resourceId, resource_type: t.resourceType, detailed_status: t.detailedStatus },
+        value: 1,
+      }));
+    },
+  },
+  {
+    name: "aws_ssm_association_failed_targets_left_out",
+    help: `Failed targets of the association's latest execution that aws_ssm_association_failed_target_info leaves out because of its caps (0 when it lists them all). ${FAILED_TARGETS}`,
+    type: "gauge",
+    extraLabels: [],
+    requires: "failedTargets",
+    samples: (a, _schedule, enrichment) => optional(enrichment.failedTargets?.get(a.associationId)?.leftOut),
   },
 ];
 

@@ -37,6 +37,8 @@ export function familyHeader(family: { readonly name: string; readonly help: str
 
 /** No scheduled times: no schedule, or the target has not been polled successfully. */
 const NO_SLOTS = Object.freeze({});
+/** No optional data: every flag off. */
+const NO_ENRICHMENT = Object.freeze({});
 
 function commonLabels(accountId: string, region: string, a: Association): string {
   const values = [accountId, region, a.associationId, a.associationName, a.documentName];
@@ -68,11 +70,11 @@ export function renderTargetFamilies(state: TargetState, schedules: ScheduleBook
   const { slots, notUnderstood } =
     polledAt === undefined ? { slots: [], notUnderstood: [] } : schedules.slotsAt(state.associations, polledAt);
   let seriesCount = 0;
-  const details = state.details;
+  const enrichment = state.enrichment ?? NO_ENRICHMENT;
   const associationTexts = families.map((family) => {
     const lines: string[] = [];
     state.associations.forEach((association, i) => {
-      for (const sample of family.samples(association, slots[i] ?? NO_SLOTS, details?.get(association.associationId))) {
+      for (const sample of family.samples(association, slots[i] ?? NO_SLOTS, enrichment)) {
         let labels = prefixes[i] ?? "";
         for (const name of family.extraLabels) labels += `,${name}="${escapeLabelValue(sample.labels[name] ?? "")}"`;
         lines.push(`${family.name}{${labels}} ${formatSampleValue(sample.value)}\n`);

@@ -1,7 +1,7 @@
 import type { Config } from "../config/config.js";
 import type { AssociationSource } from "../domain/association.js";
 import type { Snapshot, TargetState } from "../domain/snapshot.js";
-import { buildSources } from "../exporter.js";
+import { buildEnrichers, buildTargets, familyOptions } from "../exporter.js";
 import { SelfMetrics } from "../exposition/self-metrics.js";
 import { ExpositionStore } from "../exposition/store.js";
 import type { Logger } from "../log.js";
@@ -37,10 +37,13 @@ export class OnceInterrupted extends Error {
 export async function pollOnce(config: Config, deps: OnceDeps): Promise<OnceResult> {
   const { logger, build, signal } = deps;
   const selfMetrics = new SelfMetrics(build, { defaultMetrics: false });
-  const store = new ExpositionStore(selfMetrics, Date.now, logger);
-  const sources = buildSources(config, selfMetrics);
+  const store = new ExpositionStore(selfMetrics, Date.now, logger, familyOptions(config));
+  const built = buildTargets(config, selfMetrics);
+  const sources = built.map((t) => t.source);
   const poller = new Poller({
     sources: sources satisfies readonly AssociationSource[],
+    // Enrichment in one shot reads every association once (nothing is cached between runs), within --poll.timeout.
+    enrichers: buildEnrichers(config, built, logger),
     intervalMs: config.poll.intervalMs, // never started: there is no second poll
     timeoutMs: config.poll.timeoutMs,
     maxStalenessMs: 0,
@@ -61,6 +64,9 @@ export async function pollOnce(config: Config, deps: OnceDeps): Promise<OnceResu
   } finally {
     signal?.removeEventListener("abort", stop);
     await poller.stop();
-    for (const source of sources) source.destroy();
+    for (const { source, enrichment } of built) {
+      source.destroy();
+      enrichment?.destroy();
+    }
   }
 }

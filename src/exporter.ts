@@ -90,10 +90,15 @@ export function familyOptions(config: Config): FamilyOptions {
 
 /**
  * One enricher per built target (same index) when an enrichment flag is on, else undefined. A poll
- * whose enrichment calls failed logs one line per operation, not one per association: the count of
- * failed calls is in api_requests_total.
+ * whose enrichment reads failed logs one line per kind, not one per association; every failed read
+ * is counted in aws_ssm_exporter_enrichment_failures_total.
  */
-export function buildEnrichers(config: Config, built: readonly BuiltTarget[], logger: Logger, now?: () => number): (AssociationEnricher | undefined)[] {
+export function buildEnrichers(
+  config: Config,
+  built: readonly BuiltTarget[],
+  deps: { readonly logger: Logger; readonly selfMetrics: SelfMetrics; readonly now?: (() => number) | undefined },
+): (AssociationEnricher | undefined)[] {
+  const { logger, selfMetrics, now } = deps;
   const settings = config.enrichment;
   return built.map(({ source, enrichment: client }) => {
     if (client === undefined || settings === undefined) return undefined;
@@ -108,17 +113,23 @@ export function buildEnrichers(config: Config, built: readonly BuiltTarget[], lo
       concurrency: settings.concurrency,
       failedTargetCaps: settings.failedTargets,
       now,
-      onFailures: (operation, failed, first) => {
-        const op = first instanceof AwsCallError ? first.operation : operation;
+      onFailures: (operation, failures) => {
+        const accountId = source.knownAccountId;
+        const codeOf = (err: AwsCallError | Error) => (err instanceof AwsCallError ? err.code : "InternalError");
+        const operationOf = (err: AwsCallError | Error) => (err instanceof AwsCallError ? err.operation : operation);
+        if (accountId !== undefined) {
+          for (const err of failures) selfMetrics.recordEnrichmentFailure({ accountId, region: source.region }, operationOf(err), codeOf(err));
+        }
+        const first = failures[0] as AwsCallError | Error;
         logger.warn(
           {
-            account_id: source.knownAccountId,
+            account_id: accountId,
             region: source.region,
-            operation: op,
-            aws_error: first instanceof AwsCallError ? first.code : "InternalError",
-            failed_associations: failed,
+            operation: operationOf(first),
+            aws_error: codeOf(first),
+            failed_associations: failures.length,
           },
-          `${op} failed for ${failed} association(s); they keep their last values: ${first.message}`,
+          `${operationOf(first)} failed for ${failures.length} association(s); they keep their last values: ${first.message}`,
         );
       },
     });
@@ -136,7 +147,7 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
   const store = new ExpositionStore(selfMetrics, Date.now, logger, familyOptions(config));
   const built = buildTargets(config, selfMetrics);
   const sources = built.map((t) => t.source);
-  const enrichers = buildEnrichers(config, built, logger, deps.describeNow);
+  const enrichers = buildEnrichers(config, built, { logger, selfMetrics, now: deps.describeNow });
 
   const poller = new Poller({
     sources: sources satisfies readonly AssociationSource[],

@@ -4,6 +4,7 @@ import {
   FAULT_KINDS,
   isSsmOperation,
   LIST_ONLY_FAULT_KINDS,
+  WHOLE_BODY_FAULT_KINDS,
   SIM_OPERATIONS,
   type FaultKind,
   type FaultSpec,
@@ -39,7 +40,9 @@ export class FaultBook {
       throw new RangeError(`unknown operation ${JSON.stringify(spec.operation)}; expected one of ${SIM_OPERATIONS.join(", ")}`);
     }
     if (LIST_ONLY_FAULT_KINDS.includes(spec.kind) && spec.operation !== undefined && spec.operation !== "ListAssociations") {
-      throw new RangeError(`fault kind ${spec.kind} only applies to ListAssociations, not ${spec.operation}`);
+      if (!(WHOLE_BODY_FAULT_KINDS.includes(spec.kind) && isSsmOperation(spec.operation))) {
+        throw new RangeError(`fault kind ${spec.kind} only applies to ${WHOLE_BODY_FAULT_KINDS.includes(spec.kind) ? "SSM operations" : "ListAssociations"}, not ${spec.operation}`);
+      }
     }
     if (spec.skip !== undefined && !(Number.isInteger(spec.skip) && spec.skip >= 0)) {
       throw new RangeError(`fault skip must be a non-negative integer, got ${spec.skip}`);

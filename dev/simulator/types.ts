@@ -91,7 +91,13 @@ export type FaultKind = AwsErrorFaultKind | TransportFaultKind | BodyFaultKind;
 
 export const FAULT_KINDS: readonly FaultKind[] = [...AWS_ERROR_FAULT_KINDS, ...TRANSPORT_FAULT_KINDS, ...BODY_FAULT_KINDS];
 
-/** Kinds that only make sense for ListAssociations: they never match an STS call. */
+/**
+ * Body kinds that replace the whole answer (not distort a page): they may also name another SSM
+ * operation (DescribeAssociation, ListTagsForResource, ...); without an operation they hit ListAssociations.
+ */
+export const WHOLE_BODY_FAULT_KINDS: readonly FaultKind[] = ["html200", "empty200", "emptyObject200", "notJson", "wrongTypes"];
+
+/** Kinds that only make sense for ListAssociations (or, for WHOLE_BODY_FAULT_KINDS, an SSM call): they never match an STS call. */
 export const LIST_ONLY_FAULT_KINDS: readonly FaultKind[] = [...BODY_FAULT_KINDS, "InvalidNextToken"];
 
 /** Default delay of the "slow" kind. */

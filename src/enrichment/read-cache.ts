@@ -39,8 +39,8 @@ export interface ReadCacheOptions<T> {
   /** Shared by every cache of the target: calls in flight at once. */
   readonly limit: CallLimit;
   readonly now?: () => number;
-  /** Called once per update() that had failures: the operation, how many failed, and the first failure. */
-  readonly onFailures?: (operation: string, failed: number, first: AwsCallError | Error) => void;
+  /** Called once per update() that had failures, with the operation and every failure (a read may fail on a later call than `operation`). */
+  readonly onFailures?: (operation: string, failures: readonly (AwsCallError | Error)[]) => void;
 }
 
 /**
@@ -86,8 +86,7 @@ export class AssociationReadCache<T> {
       }),
     );
     await untilAborted(Promise.allSettled(calls), signal);
-    const first = failures[0];
-    if (first !== undefined) this.options.onFailures?.(this.options.operation, failures.length, first);
+    if (failures.length > 0) this.options.onFailures?.(this.options.operation, failures);
     return this.values();
   }
 

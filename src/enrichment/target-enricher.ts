@@ -29,8 +29,8 @@ export interface TargetEnricherOptions {
   /** --ssm.failed-targets.max-per-association and -max-per-account-region. */
   readonly failedTargetCaps?: { readonly maxPerAssociation: number; readonly maxPerAccountRegion: number };
   readonly now?: () => number;
-  /** Called once per operation and poll that had failures: how many failed, and the first failure. */
-  readonly onFailures?: (operation: string, failed: number, first: AwsCallError | Error) => void;
+  /** Called once per kind and poll that had failures, with the kind's operation and every failure. */
+  readonly onFailures?: (operation: string, failures: readonly (AwsCallError | Error)[]) => void;
 }
 
 /** The Failed count of the association's latest listing. */

@@ -31,6 +31,7 @@ export class SelfMetrics {
   private readonly polls: Counter<"account_id" | "region" | "outcome">;
   private readonly pollsSkipped: Counter<"account_id" | "region">;
   private readonly scheduleParseErrors: Counter<"account_id" | "region">;
+  private readonly enrichmentFailures: Counter<"account_id" | "region" | "operation" | "outcome">;
   private readonly unidentified: Gauge;
   private readonly webConfigReloadSuccessful: Gauge;
   private readonly webConfigReloadSuccessTimestamp: Gauge;
@@ -61,6 +62,12 @@ export class SelfMetrics {
       name: "aws_ssm_exporter_schedule_parse_errors_total",
       help: "Schedule expressions of associations of this account and region that the exporter could not understand, counted once per association version (each is logged as schedule not understood); those associations get no next or previous schedule series.",
       labelNames: ["account_id", "region"],
+      registers,
+    });
+    this.enrichmentFailures = new Counter({
+      name: "aws_ssm_exporter_enrichment_failures_total",
+      help: "Per-association reads of --ssm.describe-associations, --ssm.tags or --ssm.failed-targets that failed, by operation and reason (an AWS error code, InvalidResponse for an answer that failed validation, PollTimeout); the association kept its last value and is read again next poll. The poll itself is not failed.",
+      labelNames: ["account_id", "region", "operation", "outcome"],
       registers,
     });
     this.unidentified = new Gauge({
@@ -134,6 +141,11 @@ export class SelfMetrics {
   /** An association version whose ScheduleExpression could not be understood (counted once per version). */
   recordScheduleNotUnderstood(target: TargetKey): void {
     this.scheduleParseErrors.inc(labelsOf(target));
+  }
+
+  /** One per-association enrichment read that failed (after the SDK's retries) and kept its last value. */
+  recordEnrichmentFailure(target: TargetKey, operation: string, outcome: string): void {
+    this.enrichmentFailures.inc({ ...labelsOf(target), operation, outcome });
   }
 
   /** The outcome of the latest load of the web config; only called when one is in use. */

@@ -43,7 +43,7 @@ export async function pollOnce(config: Config, deps: OnceDeps): Promise<OnceResu
   const poller = new Poller({
     sources: sources satisfies readonly AssociationSource[],
     // Enrichment in one shot reads every association once (nothing is cached between runs), within --poll.timeout.
-    enrichers: buildEnrichers(config, built, logger),
+    enrichers: buildEnrichers(config, built, { logger, selfMetrics }),
     intervalMs: config.poll.intervalMs, // never started: there is no second poll
     timeoutMs: config.poll.timeoutMs,
     maxStalenessMs: 0,

@@ -1,62 +1,20 @@
 import { DescribeAssociationCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { afterEach, describe, expect, it } from "vitest";
-import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
-import { parseCommandLine } from "../../src/config/config.js";
-import { startExporter, type RunningExporter } from "../../src/exporter.js";
-import { captureLogger } from "../helpers.js";
+import { describe, expect, it } from "vitest";
+import type { RunningSimulator } from "../../dev/simulator/server.js";
 import { promtoolCheckMetrics } from "../promtool.js";
-import { sampleValue, samples, useSimulatorEndpoint } from "../integration/stack.js";
+import { sampleValue, samples } from "../integration/stack.js";
+import { closeStacksAfterEach, REGION, SCOPE, startEnrichmentStack } from "./stack.js";
 
-const REGION = "eu-west-1";
-const SCOPE = { region: REGION };
 const N = 40;
 const HOUR = 3_600_000;
 const LAST_SUCCESS = "aws_ssm_association_last_successful_execution_timestamp_seconds";
 const DESCRIBE_INFO = "aws_ssm_association_describe_info";
 
-interface DescribeStack {
-  readonly simulator: RunningSimulator;
-  readonly exporter: RunningExporter;
-  readonly logLines: Record<string, unknown>[];
-  /** The clock of the describe refresh rule. */
-  readonly clock: { ms: number };
-  poll(): Promise<void>;
-  scrape(): Promise<string>;
-  calls(): number;
-}
+closeStacksAfterEach();
 
-let stacks: DescribeStack[] = [];
-afterEach(async () => {
-  for (const s of stacks) {
-    await s.exporter.close();
-    await s.simulator.close();
-  }
-  stacks = [];
-});
-
-/** The real exporter (real SDK, real HTTP) against the simulator, N generated associations, polling only when asked. */
-async function start(flags: readonly string[]): Promise<DescribeStack> {
-  const simulator = await startSimulator();
-  useSimulatorEndpoint(simulator);
-  simulator.sim.generate(SCOPE, N, 7);
-  const commandLine = parseCommandLine(["--web.listen-address=127.0.0.1:0", "--poll.interval=1h", `--aws.region=${REGION}`, ...flags], {}, "0.0.0-test", REGION);
-  if (commandLine.kind !== "run") throw new Error("unexpected command line");
-  const { logger, lines } = captureLogger();
-  const clock = { ms: Date.parse("2030-01-01T00:00:00Z") };
-  const build = { name: "ssm-association-exporter", version: "0.0.0-test", revision: "test", nodejsVersion: process.version };
-  const exporter = await startExporter(commandLine.config, { logger, build, defaultMetrics: false, describeNow: () => clock.ms });
-  await exporter.poller.pollOnce();
-  const stack: DescribeStack = {
-    simulator,
-    exporter,
-    logLines: lines,
-    clock,
-    poll: async () => void (await exporter.poller.pollOnce()),
-    scrape: async () => (await fetch(`${exporter.server.url}/metrics`)).text(),
-    calls: () => simulator.sim.callCount("DescribeAssociation"),
-  };
-  stacks.push(stack);
-  return stack;
+async function start(flags: readonly string[]) {
+  const stack = await startEnrichmentStack(flags, N);
+  return { ...stack, calls: () => stack.calls("DescribeAssociation") };
 }
 
 /** What the simulator answers to DescribeAssociation now, through the real SDK (counted by the simulator too). */
@@ -72,19 +30,13 @@ async function describeNow(simulator: RunningSimulator, associationId: string) {
   }
 }
 
-const idOf = (simulator: RunningSimulator, i: number): string => {
-  const id = simulator.sim.getAssociations(SCOPE)[i]?.AssociationId;
-  if (id === undefined) throw new Error(`no association ${i}`);
-  return id;
-};
-
 describe("--ssm.describe-associations", () => {
   it(`N=${N}, 10 polls, one AssociationVersion change and one new execution (two different associations) → exactly N + 2 DescribeAssociation calls; the interval elapsing → N more`, async () => {
     const stack = await start(["--ssm.describe-associations"]);
     const { sim } = stack.simulator;
     expect(stack.calls()).toBe(N); // poll 1: every association is new
-    const versioned = idOf(stack.simulator, 3);
-    const ran = idOf(stack.simulator, 17);
+    const versioned = stack.idOf(3);
+    const ran = stack.idOf(17);
     for (let poll = 2; poll <= 10; poll++) {
       if (poll === 4) {
         const current = Number(sim.getAssociations(SCOPE).find((a) => a.AssociationId === versioned)?.AssociationVersion ?? "1");
@@ -111,7 +63,7 @@ describe("--ssm.describe-associations", () => {
 
   it("both changes on the same association between two polls cost one call (N + 1)", async () => {
     const stack = await start(["--ssm.describe-associations"]);
-    const id = idOf(stack.simulator, 5);
+    const id = stack.idOf(5);
     stack.simulator.sim.updateAssociation(SCOPE, id, { AssociationVersion: "9", LastExecutionDate: Math.floor(Date.now() / 1000) });
     for (let poll = 2; poll <= 10; poll++) await stack.poll();
     expect(stack.calls()).toBe(N + 1);
@@ -150,7 +102,7 @@ describe("--ssm.describe-associations", () => {
       ["account_id", "region", "association_id", "association_name", "document_name", "document_version", "association_version", "schedule_expression"].sort(),
     );
 
-    const gone = idOf(stack.simulator, 0);
+    const gone = stack.idOf(0);
     stack.simulator.sim.deleteAssociation(SCOPE, gone);
     await stack.poll();
     const after = await stack.scrape();

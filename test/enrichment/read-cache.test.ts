@@ -63,7 +63,7 @@ describe("AssociationReadCache", () => {
       read: (a) => (a.associationId === "bad" ? Promise.reject(new AwsCallError("DescribeAssociation", "AccessDeniedException", "r", "denied")) : Promise.resolve(details("HIGH"))),
       refresh: changedOrOlderThan(3_600_000),
       limit: unlimited,
-      onFailures: (operation, n, first) => reported.push([operation, n, first.message]),
+      onFailures: (operation, failures) => reported.push([operation, failures.length, failures[0]?.message ?? ""]),
     });
     const got = await cache.update([association("ok"), association("bad")], new AbortController().signal);
     expect([...got.keys()]).toEqual(["ok"]);

@@ -272,7 +272,91 @@ describe("the exporter's arguments", () => {
     expect(config.targets[0]?.regions).toEqual(values.regions);
     expect(config.targets[0]?.filters.map((f) => `${f.key}=${f.value}`)).toEqual(values.filters);
     expect(config.log.level).toBe(values.logLevel);
-    expect(config.describe).toEqual({ intervalMs: ms("describeInterval"), concurrency: values.describeConcurrency });
+    const failedTargets = values.failedTargets as Json;
+    expect(values.tags).toEqual(["team", "cost-center", "owner"]);
+    expect(config.enrichment).toEqual({
+      describe: true,
+      // Ordered by label.
+      tags: [
+        { key: "cost-center", label: "tag_cost_center" },
+        { key: "owner", label: "tag_owner" },
+        { key: "team", label: "tag_team" },
+      ],
+      failedTargets: { maxPerAssociation: failedTargets.maxPerAssociation, maxPerAccountRegion: failedTargets.maxPerAccountRegion },
+      intervalMs: ms("describeInterval"),
+      concurrency: values.enrichmentConcurrency,
+    });
+    // Not the exporter's defaults, so that the test above shows the values at work.
+    expect(failedTargets.maxPerAssociation).not.toBe(20);
+    expect(failedTargets.maxPerAccountRegion).not.toBe(1000);
+    expect(values.enrichmentConcurrency).not.toBe(4);
+  });
+});
+
+describe("config enrichment: describeAssociations, tags, failedTargets", () => {
+  /** The enrichment flags among the arguments, in order. */
+  const enrichmentArgs = (objects: readonly K8sObject[]) => argsOf(objects).filter((a) => /^--ssm\.(?!filter=)/.test(a));
+  const configOf = async (config: Json) => {
+    const objects = await template({ values: { config } });
+    return { args: enrichmentArgs(objects), enrichment: exporterConfig(JSON.stringify(config), objects).enrichment };
+  };
+  const interval = parseDuration("1h");
+
+  it.each(CASES.filter(([name]) => name !== "ci/full-values.yaml"))("of %s are off: no enrichment flag, and the exporter reads nothing more", (name) => {
+    expect(enrichmentArgs(objectsOf(name))).toEqual([]);
+    expect(exporterConfig(name, objectsOf(name)).enrichment).toBeUndefined();
+  });
+
+  it("passes the interval and the concurrency with describeAssociations alone", async () => {
+    const { args, enrichment } = await configOf({ describeAssociations: true, enrichmentConcurrency: 7 });
+    expect(args).toEqual(["--ssm.describe-associations", "--ssm.describe-interval=1h", "--ssm.enrichment-concurrency=7"]);
+    expect(enrichment).toEqual({ describe: true, tags: undefined, failedTargets: undefined, intervalMs: interval, concurrency: 7 });
+  });
+
+  it("turns tags into --ssm.tags and one --ssm.tag per key, spaces and symbols kept, which the exporter labels", async () => {
+    const tags = ["team", "Cost Center", "cost-center", "cost.center", "aws:cloudformation:stack-name", "owner@org/+="];
+    const { args, enrichment } = await configOf({ tags, describeInterval: "30m" });
+    expect(args).toEqual(["--ssm.tags", ...tags.map((key) => `--ssm.tag=${key}`), "--ssm.describe-interval=30m", "--ssm.enrichment-concurrency=4"]);
+    expect(enrichment).toEqual({
+      describe: false,
+      tags: [
+        { key: "Cost Center", label: "tag_Cost_Center" },
+        { key: "aws:cloudformation:stack-name", label: "tag_aws_cloudformation_stack_name" },
+        // Alike after sanitising: numbered in the code-point order of the keys ("-" before ".").
+        { key: "cost-center", label: "tag_cost_center_conflict1" },
+        { key: "cost.center", label: "tag_cost_center_conflict2" },
+        { key: "owner@org/+=", label: "tag_owner_org___" },
+        { key: "team", label: "tag_team" },
+      ],
+      failedTargets: undefined,
+      intervalMs: parseDuration("30m"),
+      concurrency: 4,
+    });
+  });
+
+  it("turns failedTargets.enabled into --ssm.failed-targets with both caps", async () => {
+    const { args, enrichment } = await configOf({ failedTargets: { enabled: true, maxPerAssociation: 1, maxPerAccountRegion: 100_000 } });
+    expect(args).toEqual([
+      "--ssm.failed-targets",
+      "--ssm.failed-targets.max-per-association=1",
+      "--ssm.failed-targets.max-per-account-region=100000",
+      "--ssm.describe-interval=1h",
+      "--ssm.enrichment-concurrency=4",
+    ]);
+    expect(enrichment).toEqual({ describe: false, tags: undefined, failedTargets: { maxPerAssociation: 1, maxPerAccountRegion: 100_000 }, intervalMs: interval, concurrency: 4 });
+  });
+
+  it("passes the exporter's own default caps by default", async () => {
+    const { enrichment } = await configOf({ failedTargets: { enabled: true } });
+    const defaults = parseCommandLine(["--ssm.failed-targets"], {}, pkgVersion, "us-east-1");
+    if (defaults.kind !== "run") throw new Error("--ssm.failed-targets alone does not parse");
+    expect(enrichment).toEqual(defaults.config.enrichment);
+  });
+
+  it("passes no caps, interval or concurrency while every kind is off, whatever they are set to", async () => {
+    const { args, enrichment } = await configOf({ tags: [], failedTargets: { enabled: false, maxPerAssociation: 5, maxPerAccountRegion: 50 }, describeInterval: "2h", enrichmentConcurrency: 9 });
+    expect(args).toEqual([]);
+    expect(enrichment).toBeUndefined();
   });
 });
 
@@ -429,6 +513,22 @@ describe("values.schema.json, as Helm applies it", () => {
     ["a telemetry path taken by the health checks", { config: { telemetryPath: "/healthz" } }, "at '/config/telemetryPath'"],
     ["an overdue grace in plain seconds", { prometheusRule: { overdueGrace: 3600 } }, "at '/prometheusRule/overdueGrace'"],
     ["the removed notExecutedThreshold", { prometheusRule: { notExecutedThreshold: "8d" } }, "additional properties 'notExecutedThreshold' not allowed"],
+    ["the renamed describeConcurrency", { config: { describeConcurrency: 8 } }, "at '/config/describeConcurrency': value must be 'renamed to config.enrichmentConcurrency in chart 0.5.0'"],
+    ["the renamed describeConcurrency, even set to its message", { config: { describeConcurrency: "renamed to config.enrichmentConcurrency in chart 0.5.0" } }, "at '/config/describeConcurrency'"],
+    ["enrichmentConcurrency 0", { config: { enrichmentConcurrency: 0 } }, "at '/config/enrichmentConcurrency'"],
+    ["enrichmentConcurrency above 32", { config: { enrichmentConcurrency: 33 } }, "at '/config/enrichmentConcurrency'"],
+    ["tags as one comma-separated string", { config: { tags: "team,owner" } }, "at '/config/tags': got string, want array"],
+    ["a tag key with a comma", { config: { tags: ["team", "cost,center"] } }, "at '/config/tags/1': 'cost,center' does not match pattern"],
+    ["a tag key with a character AWS does not allow", { config: { tags: ["team#1"] } }, "at '/config/tags/0': 'team#1' does not match pattern"],
+    ["an empty tag key", { config: { tags: [""] } }, "at '/config/tags/0': minLength"],
+    ["a tag key longer than 128", { config: { tags: ["k".repeat(129)] } }, "at '/config/tags/0': maxLength"],
+    ["a tag key twice", { config: { tags: ["team", "team"] } }, "at '/config/tags': items at 0 and 1 are equal"],
+    ["failedTargets as a switch", { config: { failedTargets: true } }, "at '/config/failedTargets': got boolean, want object"],
+    ["failedTargets.maxPerAssociation 0", { config: { failedTargets: { maxPerAssociation: 0 } } }, "at '/config/failedTargets/maxPerAssociation'"],
+    ["failedTargets.maxPerAssociation above 1000", { config: { failedTargets: { maxPerAssociation: 1001 } } }, "at '/config/failedTargets/maxPerAssociation'"],
+    ["failedTargets.maxPerAccountRegion 0", { config: { failedTargets: { maxPerAccountRegion: 0 } } }, "at '/config/failedTargets/maxPerAccountRegion'"],
+    ["failedTargets.maxPerAccountRegion above 100000", { config: { failedTargets: { maxPerAccountRegion: 100_001 } } }, "at '/config/failedTargets/maxPerAccountRegion'"],
+    ["an unknown key under failedTargets", { config: { failedTargets: { max: 5 } } }, "at '/config/failedTargets': additional properties 'max' not allowed"],
     ["an alert the chart does not have", { prometheusRule: { alerts: { SsmAssociationOverDue: { enabled: false } } } }, "additional properties 'SsmAssociationOverDue' not allowed"],
     ["an alert's for: in the exporter's days", { prometheusRule: { alerts: { SsmAssociationFailed: { for: "1h30" } } } }, "at '/prometheusRule/alerts/SsmAssociationFailed/for'"],
     ["an empty severity", { prometheusRule: { alerts: { SsmAssociationFailed: { severity: "" } } } }, "at '/prometheusRule/alerts/SsmAssociationFailed/severity'"],
@@ -475,5 +575,11 @@ describe("values.schema.json, as Helm applies it", () => {
     const result = await lint({ values: { service: { port: "9877" } } });
     expect(result.ok).toBe(false);
     expect(result.stdout).toContain("[ERROR] values.yaml: - at '/service/port': got string, want integer");
+  });
+
+  it("rejects the renamed config.describeConcurrency in helm lint --strict, naming the new key", async () => {
+    const result = await lint({ values: { config: { describeConcurrency: 4 } } });
+    expect(result.ok).toBe(false);
+    expect(result.stdout).toContain("[ERROR] values.yaml: - at '/config/describeConcurrency': value must be 'renamed to config.enrichmentConcurrency in chart 0.5.0'");
   });
 });

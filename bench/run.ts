@@ -12,8 +12,17 @@
  *    TLS, TLS + basic auth and mutual TLS + basic auth (test/fixtures/tls), on kept-alive connections
  *    (autocannon) and with a new connection per request (bench/new-connections.ts), against one bcrypt.
  *
+ * D. What the enrichment flags cost (--ssm.describe-associations, --ssm.tags, --ssm.failed-targets): the real exporter
+ *    (bench/enrichment-polls.ts, its own process) against the simulator, enrichment off and all on: API calls, CPU and
+ *    wall of the first poll, of steady-state polls with a little churn between them (checked against what the refresh
+ *    rules predict) and of the hourly --ssm.describe-interval refresh; memory and /metrics size after them.
+ *
  * Env: BENCH_DURATION_SECONDS (default 10) per load run of parts A and C; BENCH_SIZES (default
- * 2000,10000,50000) for part B; BENCH_PARTS (default ABC).
+ * 2000,10000,50000) for part B; BENCH_PARTS (default ABCD). Part D: BENCH_ENRICHMENT_SIZES (default BENCH_SIZES
+ * when that is set, else 2000,10000), BENCH_ENRICHMENT_POLLS (steady-state polls, default 10),
+ * BENCH_ENRICHMENT_CHURN_PERCENT (associations churned before each, default 0.5), BENCH_ENRICHMENT_CONCURRENCY
+ * (the "all on" rows, default 4,16), BENCH_ENRICHMENT_NODE_FLAGS (the exporter's Node.js flags, default
+ * "--max-old-space-size=256 --max-semi-space-size=1" as bench/memory.ts).
  */
 import autocannon from "autocannon";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -31,7 +40,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DURATION_SECONDS = positiveNumber("BENCH_DURATION_SECONDS", 10);
 const WARMUP_SECONDS = Math.min(2, Math.max(1, Math.round(DURATION_SECONDS / 5)));
 const SIZES = (process.env.BENCH_SIZES ?? "2000,10000,50000").split(",").map((s) => Number(s.trim()));
-const PARTS = (process.env.BENCH_PARTS ?? "ABC").toUpperCase();
+const PARTS = (process.env.BENCH_PARTS ?? "ABCD").toUpperCase();
 const PART_A_ASSOCIATIONS = 10_000;
 const PART_C_ASSOCIATIONS = 2_000;
 const POLL_TIMEOUT_MS = 300_000;
@@ -752,11 +761,336 @@ async function partC(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Part D: what the enrichment flags cost: API calls per poll, CPU and memory
+
+const SIM_OPERATIONS = ["ListAssociations", "DescribeAssociation", "ListTagsForResource", "DescribeAssociationExecutions", "DescribeAssociationExecutionTargets", "GetCallerIdentity"] as const;
+type SimOperationName = (typeof SIM_OPERATIONS)[number];
+type Calls = Record<SimOperationName, number>;
+const OPERATION_CODES: Record<SimOperationName, string> = {
+  ListAssociations: "LA",
+  DescribeAssociation: "DA",
+  ListTagsForResource: "LT",
+  DescribeAssociationExecutions: "DAE",
+  DescribeAssociationExecutionTargets: "DAET",
+  GetCallerIdentity: "GCI",
+};
+/** ListAssociations' page size as the exporter asks for it (src/aws/ssm-source.ts PAGE_SIZE). */
+const LIST_PAGE_SIZE = 50;
+const HOUR_MS = 3_600_000;
+const ENRICHMENT_FLAGS = ["--ssm.describe-associations", "--ssm.tags", "--ssm.tag=team,owner", "--ssm.failed-targets"];
+/**
+ * The exporter's Node.js flags in part D: the heap Node.js sizes in a container with a memory limit of
+ * at most 512Mi, as bench/memory.ts (the chart's sizing figures) runs it.
+ */
+const PART_D_NODE_FLAGS = (process.env.BENCH_ENRICHMENT_NODE_FLAGS ?? "--max-old-space-size=256 --max-semi-space-size=1").split(/\s+/).filter((f) => f !== "");
+
+function integerList(name: string, fallback: string, min: number, max: number): number[] {
+  const raw = process.env[name] ?? fallback;
+  return raw.split(",").map((part) => {
+    const n = Number(part.trim());
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a comma-separated list of integers ${min}–${max}, got ${raw}`);
+    return n;
+  });
+}
+
+interface Variant {
+  readonly name: string;
+  readonly flags: readonly string[];
+  readonly enriched: boolean;
+}
+
+function partDVariants(): Variant[] {
+  const concurrencies = integerList("BENCH_ENRICHMENT_CONCURRENCY", "4,16", 1, 32);
+  return [
+    { name: "off", flags: [], enriched: false },
+    ...concurrencies.map((c) => ({ name: `all on, c=${c}`, flags: [...ENRICHMENT_FLAGS, `--ssm.enrichment-concurrency=${c}`], enriched: true })),
+  ];
+}
+
+interface PolledFigures {
+  cpuSeconds: number;
+  wallSeconds: number;
+  associations: number;
+  details: number;
+  tags: number;
+  failedTargetAssociations: number;
+}
+
+interface ExporterReport {
+  rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  peakRssBytes: number;
+  metricsBytes: number;
+  metricsGzipBytes: number;
+  series: number;
+  associationSeries: number;
+  apiRequests: Record<string, number>;
+}
+
+interface VariantResult {
+  size: number;
+  churnPerPoll: number;
+  variant: Variant;
+  first: PolledFigures & { calls: Calls; simulatorCpuSeconds: number };
+  steady: (PolledFigures & { calls: Calls; predicted: Calls })[];
+  refresh: PolledFigures & { calls: Calls };
+  report: ExporterReport;
+}
+
+interface WireChanged {
+  AssociationId: string;
+  Overview?: { AssociationStatusAggregatedCount?: Record<string, number> };
+}
+
+async function simJson<T>(simulatorUrl: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${simulatorUrl}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "content-type": "application/json" },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  if (!response.ok) throw new Error(`simulator ${path}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+async function simCalls(simulatorUrl: string): Promise<Calls> {
+  const { total } = await simJson<{ total: Record<string, number> }>(simulatorUrl, "/_sim/calls");
+  return Object.fromEntries(SIM_OPERATIONS.map((op) => [op, total[op] ?? 0])) as Calls;
+}
+
+const noCalls = (): Calls => Object.fromEntries(SIM_OPERATIONS.map((op) => [op, 0])) as Calls;
+const callsMinus = (a: Calls, b: Calls): Calls => Object.fromEntries(SIM_OPERATIONS.map((op) => [op, a[op] - b[op]])) as Calls;
+const callsTotal = (c: Calls) => SIM_OPERATIONS.reduce((sum, op) => sum + c[op], 0);
+function callsMean(list: readonly Calls[]): Calls {
+  return Object.fromEntries(SIM_OPERATIONS.map((op) => [op, list.reduce((sum, c) => sum + c[op], 0) / Math.max(1, list.length)])) as Calls;
+}
+/** "1,234 (LA 40, DA 10, ...)", the operations that were called. */
+function describeCalls(c: Calls, digits = 0, codes = true): string {
+  const parts = SIM_OPERATIONS.filter((op) => c[op] !== 0).map((op) => `${codes ? OPERATION_CODES[op] : op} ${num(c[op], digits)}`);
+  return `${num(callsTotal(c), digits)} (${parts.join(", ") || "none"})`;
+}
+const num = (n: number, digits = 0) => n.toLocaleString("en", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/**
+ * The calls the refresh rules predict for a poll after a churn: a page per 50 associations; with
+ * enrichment, DescribeAssociation and ListTagsForResource for every changed association (its
+ * LastExecutionDate moved), and for each one whose counts now show failed targets one
+ * DescribeAssociationExecutions and one DescribeAssociationExecutionTargets page (MaxResults =
+ * --ssm.failed-targets.max-per-association 20 ≤ 50, so the first page reaches the cap or the end).
+ */
+function predictedCalls(size: number, enriched: boolean, changed: readonly WireChanged[]): Calls {
+  const calls = noCalls();
+  calls.ListAssociations = Math.max(1, Math.ceil(size / LIST_PAGE_SIZE));
+  if (!enriched) return calls;
+  const ids = new Set(changed.map((a) => a.AssociationId));
+  calls.DescribeAssociation = ids.size;
+  calls.ListTagsForResource = ids.size;
+  const failing = new Set(changed.filter((a) => (a.Overview?.AssociationStatusAggregatedCount?.Failed ?? 0) > 0).map((a) => a.AssociationId));
+  calls.DescribeAssociationExecutions = failing.size;
+  calls.DescribeAssociationExecutionTargets = failing.size;
+  return calls;
+}
+
+async function measureVariant(simulator: Child, simulatorUrl: string, size: number, variant: Variant, polls: number, churnPerPoll: number, problems: string[]): Promise<VariantResult> {
+  const label = `${size.toLocaleString("en")} ${variant.name}`;
+  // Every variant starts from the same data and sees the same churn (same seeds).
+  const generated = await simJson<{ count: number }>(simulatorUrl, `/_sim/generate?region=${BENCH_REGION}`, { count: size, seed: BENCH_SEED });
+  if (generated.count !== size) throw new Error(`simulator generate ${size}: count ${generated.count}`);
+  const callsAtStart = await simCalls(simulatorUrl);
+  const simBefore = await simulatorCpu(simulator);
+  const child = new Child(`enrichment-polls (${label})`, [...PART_D_NODE_FLAGS, "--expose-gc", "--import", "tsx", join("bench", "enrichment-polls.ts"), String(size), ...variant.flags], pollEnv(simulatorUrl));
+  try {
+    const firstFigures = await child.nextJson<PolledFigures>(POLL_TIMEOUT_MS);
+    const simulatorCpuSeconds = (await simulatorCpu(simulator)) - simBefore;
+    let before = await simCalls(simulatorUrl);
+    const first = { ...firstFigures, calls: callsMinus(before, callsAtStart), simulatorCpuSeconds };
+    if (variant.enriched && (first.details !== size || first.tags !== size)) {
+      problems.push(`${label}: the first poll enriched ${first.details} (describe) and ${first.tags} (tags) of ${size} associations`);
+    }
+
+    const steady: VariantResult["steady"] = [];
+    for (let k = 1; k <= polls; k++) {
+      const { changed } = await simJson<{ changed: WireChanged[] }>(simulatorUrl, `/_sim/churn?region=${BENCH_REGION}`, { count: churnPerPoll, seed: k });
+      child.send("poll");
+      const figures = await child.nextJson<PolledFigures>(POLL_TIMEOUT_MS);
+      const after = await simCalls(simulatorUrl);
+      steady.push({ ...figures, calls: callsMinus(after, before), predicted: predictedCalls(size, variant.enriched, changed) });
+      before = after;
+    }
+
+    // The --ssm.describe-interval (1h) refresh: move the rule's clock on by an hour, poll once, no churn.
+    child.send(`advance ${HOUR_MS}`);
+    await child.nextJson<unknown>(10_000);
+    child.send("poll");
+    const refreshFigures = await child.nextJson<PolledFigures>(POLL_TIMEOUT_MS);
+    const afterRefresh = await simCalls(simulatorUrl);
+    const refresh = { ...refreshFigures, calls: callsMinus(afterRefresh, before) };
+
+    child.send("report");
+    const report = await child.nextJson<ExporterReport>(60_000);
+
+    // The exporter's own count of its calls must be the simulator's.
+    const simulated = callsMinus(afterRefresh, callsAtStart);
+    for (const op of SIM_OPERATIONS) {
+      const own = report.apiRequests[op] ?? 0;
+      if (own !== simulated[op]) problems.push(`${label}: aws_ssm_exporter_api_requests_total{operation="${op}"} is ${own}, the simulator counted ${simulated[op]}`);
+    }
+    for (const [i, poll] of steady.entries()) {
+      const off = SIM_OPERATIONS.filter((op) => poll.calls[op] !== poll.predicted[op]);
+      if (off.length > 0) {
+        problems.push(`${label}, steady poll ${i + 1}: ${off.map((op) => `${op} ${poll.calls[op]} (refresh rules predict ${poll.predicted[op]})`).join(", ")}`);
+      }
+    }
+    if (variant.enriched) {
+      const expectedRefresh = predictedCalls(size, false, []);
+      expectedRefresh.DescribeAssociation = size;
+      expectedRefresh.ListTagsForResource = size;
+      const off = SIM_OPERATIONS.filter((op) => refresh.calls[op] !== expectedRefresh[op]);
+      if (off.length > 0) problems.push(`${label}, interval refresh poll: ${off.map((op) => `${op} ${refresh.calls[op]} (expected ${expectedRefresh[op]})`).join(", ")}`);
+    }
+    return { size, churnPerPoll, variant, first, steady, refresh, report };
+  } finally {
+    await child.stop();
+  }
+}
+
+async function partD(): Promise<void> {
+  // BENCH_SIZES, when set, sets part D's sizes too: CI's smoke run (BENCH_SIZES=2000) measures 2,000 only.
+  const sizes = integerList("BENCH_ENRICHMENT_SIZES", process.env.BENCH_SIZES ?? "2000,10000", 1, 100_000);
+  const polls = integerList("BENCH_ENRICHMENT_POLLS", "10", 1, 1000)[0] ?? 10;
+  const churnPercent = positiveNumber("BENCH_ENRICHMENT_CHURN_PERCENT", 0.5);
+  const variants = partDVariants();
+  console.log("");
+  console.log(`## D. What enrichment costs: API calls per poll, CPU and memory (${sizes.map((s) => s.toLocaleString("en")).join(" and ")} associations, one region)`);
+  console.log("");
+  const simulator = Child.script("serve-simulator.ts");
+  const results: VariantResult[] = [];
+  const problems: string[] = [];
+  try {
+    const { url } = await simulator.nextJson<{ url: string }>(60_000);
+    for (const size of sizes) {
+      const churnPerPoll = Math.max(1, Math.round((size * churnPercent) / 100));
+      for (const variant of variants) {
+        process.stderr.write(`part D: ${size} associations, enrichment ${variant.name} ...\n`);
+        results.push(await measureVariant(simulator, url, size, variant, polls, churnPerPoll, problems));
+      }
+    }
+  } finally {
+    await simulator.stop();
+  }
+
+  const off = (r: VariantResult) => results.find((o) => o.size === r.size && !o.variant.enriched);
+  const mean = (list: readonly number[]) => list.reduce((a, b) => a + b, 0) / Math.max(1, list.length);
+  const steadyCpu = (r: VariantResult) => mean(r.steady.map((p) => p.cpuSeconds));
+  const steadyWall = (r: VariantResult) => mean(r.steady.map((p) => p.wallSeconds));
+  const steadyCalls = (r: VariantResult) => callsMean(r.steady.map((p) => p.calls));
+  const delta = (r: VariantResult, value: (x: VariantResult) => number, format: (n: number) => string) => {
+    const base = off(r);
+    return base === undefined || base === r ? "" : `${value(r) - value(base) >= 0 ? "+" : "−"}${format(Math.abs(value(r) - value(base)))}`;
+  };
+  const mibOf = (bytes: number) => fixed(bytes / 1024 / 1024, 1);
+  const size = (r: VariantResult) => r.size.toLocaleString("en");
+
+  console.log("The real exporter (startExporter from dist/, in bench/enrichment-polls.ts) in a child process of its own, against the simulator");
+  console.log("(bench/serve-simulator.ts, another process) through the real SDK and HTTP; a fresh exporter per row, the same generated data");
+  console.log(`(seed ${BENCH_SEED}) and the same churn for every row. Enrichment "all on": ${ENRICHMENT_FLAGS.join(" ")} with`);
+  console.log(`--ssm.enrichment-concurrency as shown (default 4); every other flag at its default (failed targets: 20 per association, 1,000`);
+  console.log(`per account×region; --ssm.describe-interval 1h). Exporter's Node.js flags: ${[...PART_D_NODE_FLAGS, "--expose-gc"].join(" ")}.`);
+  console.log(`Steady state: ${polls} polls, each after POST /_sim/churn of ${churnPercent}% of the associations (a status flip and a new`);
+  console.log("LastExecutionDate each, i.e. a new execution). No poll of the bench reaches the 1h describe interval on the wall clock: steady");
+  console.log("state costs only what changed. The interval refresh poll afterwards moves the rule's clock (describeNow) on by 1h, no churn.");
+  console.log("API calls: counted by the simulator (/_sim/calls) per poll, and checked against the exporter's aws_ssm_exporter_api_requests_total;");
+  console.log("LA ListAssociations, DA DescribeAssociation, LT ListTagsForResource, DAE DescribeAssociationExecutions, DAET");
+  console.log("DescribeAssociationExecutionTargets, GCI STS GetCallerIdentity. CPU = the exporter process's process.cpuUsage() (user + system,");
+  console.log("threadpool included) over the poll; wall includes the simulator's time (it shares this machine's cores).");
+  console.log("");
+  console.log("First poll (from startExporter to the publish of its first poll; loading modules excluded):");
+  console.log("");
+  console.log(
+    table(
+      ["N", "enrichment", "API calls", "wall s", "CPU s", "Δ CPU vs off s", "simulator CPU s"],
+      results.map((r) => [size(r), r.variant.name, describeCalls(r.first.calls), fixed(r.first.wallSeconds, 2), fixed(r.first.cpuSeconds, 2), delta(r, (x) => x.first.cpuSeconds, (n) => fixed(n, 2)), fixed(r.first.simulatorCpuSeconds, 2)]),
+    ),
+  );
+  console.log("");
+  console.log(`Steady state (mean of ${polls} polls) and the interval refresh poll:`);
+  console.log("");
+  console.log(
+    table(
+      ["N", "enrichment", "churn/poll", "API calls/poll", "as predicted", "CPU ms/poll", "Δ CPU vs off ms", "wall ms/poll", "refresh poll: API calls", "refresh CPU s", "refresh wall s"],
+      results.map((r) => {
+        const exact = r.steady.every((p) => SIM_OPERATIONS.every((op) => p.calls[op] === p.predicted[op]));
+        return [
+          size(r),
+          r.variant.name,
+          num(r.churnPerPoll),
+          describeCalls(steadyCalls(r), 1),
+          exact ? "yes" : "NO",
+          fixed(1000 * steadyCpu(r), 0),
+          delta(r, (x) => 1000 * steadyCpu(x), (n) => fixed(n, 0)),
+          fixed(1000 * steadyWall(r), 0),
+          describeCalls(r.refresh.calls),
+          fixed(r.refresh.cpuSeconds, 2),
+          fixed(r.refresh.wallSeconds, 2),
+        ];
+      }),
+    ),
+  );
+  console.log("");
+  console.log("Memory after all those polls (heap and RSS right after a forced GC; peak RSS = VmHWM of the whole run, first poll included;");
+  console.log("the child runs tsx for its own script, the same ~20-40 MiB in every row, so the Δ is the enrichment's) and /metrics (identity):");
+  console.log("");
+  console.log(
+    table(
+      ["N", "enrichment", "RSS MiB", "Δ RSS", "heap used MiB", "Δ heap", "peak RSS MiB", "Δ peak", "/metrics bytes", "gzip bytes", "series", "Δ series"],
+      results.map((r) => [
+        size(r),
+        r.variant.name,
+        mibOf(r.report.rssBytes),
+        delta(r, (x) => x.report.rssBytes, mibOf),
+        mibOf(r.report.heapUsedBytes),
+        delta(r, (x) => x.report.heapUsedBytes, mibOf),
+        mibOf(r.report.peakRssBytes),
+        delta(r, (x) => x.report.peakRssBytes, mibOf),
+        num(r.report.metricsBytes),
+        num(r.report.metricsGzipBytes),
+        num(r.report.series),
+        delta(r, (x) => x.report.series, (n) => num(n)),
+      ]),
+    ),
+  );
+  console.log("");
+  for (const r of results) {
+    if (!r.variant.enriched) continue;
+    const base = off(r);
+    const calls = steadyCalls(r);
+    const baseCalls = base ? callsTotal(steadyCalls(base)) : Number.NaN;
+    // What one enrichment call costs the exporter, from the first poll (thousands of calls; steady-state differences drown in noise).
+    const extraFirstCalls = base ? callsTotal(r.first.calls) - callsTotal(base.first.calls) : Number.NaN;
+    const msPerCall = base ? (1000 * (r.first.cpuSeconds - base.first.cpuSeconds)) / extraFirstCalls : Number.NaN;
+    const extraSteadyCalls = callsTotal(calls) - baseCalls;
+    console.log(
+      `${size(r)} associations, ${r.variant.name}: steady state ${describeCalls(calls, 1, false).replace(" (", " API calls/poll (")}, ` +
+        `${signedNumber(extraSteadyCalls, 1)} vs off; ${fixed(1000 * steadyCpu(r), 0)} ms CPU/poll (${delta(r, (x) => 1000 * steadyCpu(x), (n) => fixed(n, 0))} ms vs off, measured; ` +
+        `${fixed(msPerCall, 2)} ms CPU per enrichment call in the first poll × ${num(extraSteadyCalls, 1)} calls ≈ +${fixed(msPerCall * extraSteadyCalls, 0)} ms expected); ` +
+        `first poll ${num(callsTotal(r.first.calls))} calls in ${fixed(r.first.wallSeconds, 1)} s, ${fixed(r.first.cpuSeconds, 2)} s CPU; ` +
+        `peak RSS ${mibOf(r.report.peakRssBytes)} MiB (${delta(r, (x) => x.report.peakRssBytes, mibOf)} MiB vs off), heap ${delta(r, (x) => x.report.heapUsedBytes, mibOf)} MiB; ` +
+        `hourly refresh poll ${num(callsTotal(r.refresh.calls))} calls.`,
+    );
+  }
+  for (const problem of problems) console.log(`WARNING: ${problem}`);
+  if (problems.length > 0) throw new Error(`part D: ${problems.length} check(s) did not hold`);
+}
+
+const signedNumber = (n: number, digits: number) => `${n >= 0 ? "+" : "−"}${num(Math.abs(n), digits)}`;
+
+// ---------------------------------------------------------------------------------------------------
 
 let failed = false;
 try {
   machineFacts();
-  for (const [part, run] of [["A", partA], ["B", partB], ["C", partC]] as const) {
+  for (const [part, run] of [["A", partA], ["B", partB], ["C", partC], ["D", partD]] as const) {
     if (!PARTS.includes(part)) continue;
     try {
       await run();

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import pLimit from "p-limit";
 import { AwsCallError, POLL_TIMEOUT, PollAborted, type AssociationEnricher, type AssociationSource } from "./domain/association.js";
 import { describeTarget, type Snapshot, type TargetState } from "./domain/snapshot.js";
@@ -36,6 +37,9 @@ export interface PollerOptions {
  * interval, a timed-out poll and the next tick fall due together.
  */
 const DEADLINE_SLACK_MS = 1_000;
+
+/** Listeners a poll's signal may hold before Node warns: 32 enrichment calls (a request listener each, plus the SDK's own), the caches, the poll. */
+const POLL_SIGNAL_MAX_LISTENERS = 128;
 
 /**
  * Polls every target on an interval, apart from scrapes, at most `concurrency` at a time. AWS-agnostic:
@@ -150,6 +154,9 @@ export class Poller {
     const started = performance.now();
     // One signal per poll: aborted by its deadline or by shutdown, and handed to every AWS call.
     const abort = new AbortController();
+    // Each AWS request in flight listens on it: with --ssm.enrichment-concurrency up to 32 that is more
+    // than Node's default of 10, which would print a (false) leak warning on stderr.
+    setMaxListeners(POLL_SIGNAL_MAX_LISTENERS, abort.signal);
     const timer = setTimeout(
       () => abort.abort(new PollAborted(POLL_TIMEOUT, `the poll did not finish within --poll.timeout (${formatDuration(this.options.timeoutMs)})`)),
       Math.max(0, deadline - this.now()),

@@ -120,6 +120,38 @@ describe("--once against the simulator", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
+  it("with every enrichment flag: each association read once, the enrichment families in the file; a failing enrichment call is logged and counted but does not fail the run", async () => {
+    simulator.sim.resetCounters();
+    const flags = ["--once", "--ssm.describe-associations", "--ssm.tags", "--ssm.tag=team,owner", "--ssm.failed-targets"];
+    const run = spawn(flags);
+    expect(await run.exited()).toEqual({ code: 0, signal: null });
+    expect(logLines(run)).toEqual([]);
+    const text = run.stdout();
+    expect(promtoolCheckMetrics(text)).toBe("");
+    const failing = ["us-east-1", "eu-west-1"].flatMap((region) =>
+      simulator.sim.getAssociations({ region }).filter((a) => (a.Overview?.AssociationStatusAggregatedCount?.Failed ?? 0) > 0),
+    );
+    expect(failing.length).toBeGreaterThan(0);
+    expect([
+      simulator.sim.callCount("DescribeAssociation"),
+      simulator.sim.callCount("ListTagsForResource"),
+      simulator.sim.callCount("DescribeAssociationExecutions"),
+      simulator.sim.callCount("DescribeAssociationExecutionTargets"),
+    ]).toEqual([150, 150, failing.length, failing.length]);
+    const families = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f]));
+    expect(families.get("aws_ssm_association_describe_info")?.metrics).toHaveLength(150);
+    expect(families.get("aws_ssm_association_failed_targets_left_out")?.metrics).toHaveLength(failing.length);
+    expect(families.get("aws_ssm_association_failed_target_info")?.metrics.length).toBeGreaterThanOrEqual(failing.length);
+    expect(families.get("aws_ssm_association_info")?.metrics.every((m) => "tag_team" in (m.labels ?? {}) && "tag_owner" in (m.labels ?? {}))).toBe(true);
+
+    simulator.sim.injectFault({ kind: "AccessDeniedException", count: Infinity, operation: "ListTagsForResource", region: "eu-west-1" });
+    const denied = spawn(flags);
+    expect(await denied.exited()).toEqual({ code: 0, signal: null });
+    expect(logLines(denied)).toMatchObject([{ level: "warn", region: "eu-west-1", operation: "ListTagsForResource", aws_error: "AccessDeniedException", failed_associations: 30 }]);
+    expect(denied.stdout()).toContain(`aws_ssm_exporter_enrichment_failures_total{account_id="${ACCOUNT}",region="eu-west-1",operation="ListTagsForResource",outcome="AccessDeniedException"} 30\n`);
+    expect(denied.stdout()).toContain(`aws_ssm_exporter_up{account_id="${ACCOUNT}",region="eu-west-1"} 1\n`);
+  });
+
   it("listens on nothing while it polls (the --web.* flags are ignored)", async () => {
     simulator.sim.injectFault({ kind: "slow", delayMs: 2_000, count: 1, operation: "ListAssociations", region: "us-east-1" });
     const port = await freePort();

@@ -138,3 +138,59 @@ describe("schedule series", () => {
     expect(renderTargetFamilies({ ...polled, associations: [notUnderstood] }, book).schedulesNotUnderstood).toHaveLength(0);
   });
 });
+
+describe("enrichment families", () => {
+  const tagLabels = [
+    { key: "cost-center", label: "tag_cost_center" },
+    { key: "team", label: "tag_team" },
+  ];
+  const options = { tagLabels, failedTargets: true };
+  const id = patchBaseline.associationId;
+  const enriched: TargetState = {
+    ...polled,
+    associations: [patchBaseline, inventory],
+    enrichment: {
+      tags: new Map([[id, new Map([["team", 'sre "core"\nteam'], ["owner", "not allow-listed"]])]]),
+      failedTargets: new Map([
+        [
+          id,
+          {
+            executionId: "8dfe3659-4309-493a-8755-0123456789ab",
+            targets: [
+              { resourceId: "i-0a", resourceType: "ManagedInstance", detailedStatus: "TimedOut" },
+              { resourceId: "mi-0b", resourceType: "ManagedInstance", detailedStatus: "Failed" },
+            ],
+            leftOut: 3,
+          },
+        ],
+      ]),
+    },
+  };
+  const text = () => renderTargetFamilies(enriched, new ScheduleBook(), options).families.join("");
+
+  it("tag labels follow the info family's own labels on every info series, empty when unset or unknown, escaped through a real parser", () => {
+    const info = parsePrometheusTextFormat(text()).find((f) => f.name === "aws_ssm_association_info")?.metrics ?? [];
+    expect(info.map((m) => ("labels" in m ? m.labels : {}))).toEqual([
+      expect.objectContaining({ association_id: id, tag_cost_center: "", tag_team: 'sre "core"\nteam' }),
+      expect.objectContaining({ association_id: inventory.associationId, tag_cost_center: "", tag_team: "" }),
+    ]);
+    const line = text().split("\n").find((l) => l.startsWith(`aws_ssm_association_info{`) && l.includes(id)) ?? "";
+    expect(line).toMatch(/schedule_expression="[^"]*",tag_cost_center="",tag_team="sre \\"core\\"\\nteam"\} 1$/);
+    expect(text()).not.toContain("not allow-listed");
+  });
+
+  it("one failed-target series per target and a left-out gauge, only for associations with failed-target data", () => {
+    const lines = text().split("\n");
+    expect(lines.filter((l) => l.startsWith("aws_ssm_association_failed_target_info{"))).toEqual([
+      expect.stringMatching(/,execution_id="8dfe3659-4309-493a-8755-0123456789ab",resource_id="i-0a",resource_type="ManagedInstance",detailed_status="TimedOut"\} 1$/),
+      expect.stringMatching(/,resource_id="mi-0b",resource_type="ManagedInstance",detailed_status="Failed"\} 1$/),
+    ]);
+    expect(lines.filter((l) => l.startsWith("aws_ssm_association_failed_targets_left_out{"))).toEqual([expect.stringMatching(new RegExp(`association_id="${id}".*\\} 3$`))]);
+  });
+
+  it("without the options the same state renders neither tag labels nor failed-target families", () => {
+    const plain = renderTargetFamilies(enriched).families.join("");
+    expect(plain).not.toContain("tag_");
+    expect(plain).not.toContain("failed_target");
+  });
+});

@@ -27,6 +27,12 @@ const visualPanels = panels.filter((p) => p.type !== "row");
 const queries = rawPanelQueries(dashboard);
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
 const FILTER_VARIABLES = ["account_id", "region", "document_name"];
+/** The variable that only the failed-targets panels use, set by the link in the Failing associations table. */
+const ASSOCIATION_VARIABLE = "association_id";
+const FAILED_TARGETS_TABLE = "Failed targets (latest execution)";
+const FAILED_TARGETS_LEFT_OUT = "Failed targets not listed";
+const FAILED_TARGET_INFO = "aws_ssm_association_failed_target_info";
+const FAILED_TARGETS_LEFT_OUT_METRIC = "aws_ssm_association_failed_targets_left_out";
 /** Prometheus's own scrape health series, selected by job as the SsmExporterAbsent alert does. */
 const SCRAPE_UP = { metric: "up", matchers: [{ label: "job", op: "=~", value: ".*ssm-association-exporter.*" }] };
 const PREVIOUS_SLOT = "aws_ssm_association_previous_scheduled_execution_timestamp_seconds";
@@ -90,7 +96,7 @@ function noDataPresentation(defaults: FieldDefaults): { text: string; color: str
 function queryOf(title: string, refId = "A"): string {
   const target = panelTitled(new RegExp(`^${title.replace(/[()]/g, "\\$&")}$`)).targets?.find((t) => t.refId === refId);
   expect(target?.expr, `${title} ${refId}`).toBeTypeOf("string");
-  return substituteVariables(String(target?.expr), { ...ALL_FILTERS, ...builtinIntervals("1m") });
+  return substituteVariables(String(target?.expr), { ...ALL_FILTERS, [ASSOCIATION_VARIABLE]: ".*", ...builtinIntervals("1m") });
 }
 
 function panelTitled(pattern: RegExp): GrafanaPanel {
@@ -119,7 +125,7 @@ describe("dashboard.json", () => {
 
   it("has a Prometheus datasource variable and chained, multi-value account, region and document variables", () => {
     const variables = dashboard.templating.list;
-    expect(variables.map((v) => v.name)).toEqual(["datasource", ...FILTER_VARIABLES]);
+    expect(variables.map((v) => v.name)).toEqual(["datasource", ...FILTER_VARIABLES, ASSOCIATION_VARIABLE]);
     expect(variables[0]).toMatchObject({ type: "datasource", query: "prometheus" });
     for (const name of FILTER_VARIABLES) {
       const variable = variables.find((v) => v.name === name);
@@ -161,6 +167,8 @@ describe("dashboard.json", () => {
       [/^Exporter up$/, ["stat"]],
       [/^Overdue$/, ["stat"]],
       [/^Overdue associations$/, ["table"]],
+      [/^Failed targets \(latest execution\)$/, ["table"]],
+      [/^Failed targets not listed$/, ["stat"]],
     ];
     for (const [title, types] of topics) expect(types, String(title)).toContain(panelTitled(title).type);
     for (const panel of visualPanels) expect(String(panel.description ?? ""), `${panel.title} has a description`).not.toBe("");
@@ -246,7 +254,10 @@ describe("dashboard.json", () => {
     const stats = visualPanels.filter((p) => p.type === "stat");
     expect(stats.length).toBeGreaterThanOrEqual(7);
     for (const panel of stats) {
-      expect(noDataPresentation(defaultsOf(panel)), panel.title).toEqual({ text: "No data", color: "red" });
+      // Failed targets not listed is empty whenever no association has failed targets or --ssm.failed-targets is
+      // off, which is no fault: a plain No data, neither red nor a green 0 (Exporter up and Data age show blindness).
+      const color = panel.title === FAILED_TARGETS_LEFT_OUT ? "text" : "red";
+      expect(noDataPresentation(defaultsOf(panel)), panel.title).toEqual({ text: "No data", color });
       expect(defaultsOf(panel).noValue, panel.title).toBe("No data");
     }
   });
@@ -342,7 +353,87 @@ describe("dashboard.json", () => {
     expect(onSchedule).toBe(`sort_desc(topk(20,${age}andon(account_id,region,association_id)${PREVIOUS_SLOT}unlesson(account_id,region,association_id)(${OVERDUE})))`);
   });
 
+  it("has an association_id variable over every selected association, All by default, used by the failed-targets panels alone", () => {
+    const variable = dashboard.templating.list.find((v) => v.name === ASSOCIATION_VARIABLE);
+    expect(variable).toMatchObject({ type: "query", multi: true, includeAll: true, allValue: ".*", datasource: DATASOURCE, current: { value: ["$__all"] } });
+    const { query, selector } = variableSelectors(dashboard).find((v) => v.name === ASSOCIATION_VARIABLE) ?? { query: "", selector: undefined };
+    expect(query).toMatch(/, association_id\)$/);
+    // Every association, not only those with failed targets listed, so that the link's value is always an option.
+    const parsed = analyzePromql(selector ?? "").selectors;
+    expect(parsed.map((p) => p.metric)).toEqual(["aws_ssm_association_info"]);
+    expect(parsed[0]?.matchers).toEqual(FILTER_VARIABLES.map((label) => ({ label, op: "=~", value: `$${label}` })));
+    const users = [...new Set(queries.filter(({ expr }) => expr.includes(`$${ASSOCIATION_VARIABLE}`)).map((q) => q.title))];
+    expect(users.sort()).toEqual([FAILED_TARGETS_TABLE, FAILED_TARGETS_LEFT_OUT].sort());
+  });
+
+  it("lists each failed target of the latest execution, filtered like the rest and by association_id, with No data rather than a 0", () => {
+    const table = panelTitled(/^Failed targets \(latest execution\)$/);
+    expect(table.targets).toHaveLength(1);
+    const target = table.targets?.[0];
+    expect(target).toMatchObject({ instant: true, format: "table" });
+    const expr = String(target?.expr);
+    const { selectors, aggregations } = analyzePromql(expr);
+    expect(selectors.map((x) => x.metric)).toEqual([FAILED_TARGET_INFO]);
+    expect(selectors[0]?.matchers).toEqual([...FILTER_VARIABLES, ASSOCIATION_VARIABLE].map((label) => ({ label, op: "=~", value: `$${label}` })));
+    expect(aggregations).toEqual(["max"]);
+    // One row per failed target: every label of the series kept (scrape labels dropped).
+    const by = /^max by \(([^)]*)\)/.exec(expr)?.[1]?.split(/,\s*/) ?? [];
+    expect(by.sort()).toEqual(["account_id", "region", "association_id", "association_name", "document_name", "execution_id", "resource_id", "resource_type", "detailed_status"].sort());
+    expect(expr).not.toMatch(/\bor\b/);
+    const transformations = (table.transformations ?? []) as { id: string; options: Record<string, Record<string, unknown>> }[];
+    expect(transformations.map((t) => t.id)).toEqual(["organize"]);
+    expect(transformations[0]?.options.excludeByName).toEqual({ Time: true, Value: true });
+    expect(transformations[0]?.options.renameByName).toMatchObject({
+      association_name: "Association",
+      association_id: "Association ID",
+      resource_id: "Resource",
+      resource_type: "Resource type",
+      detailed_status: "Detailed status",
+      execution_id: "Execution ID",
+    });
+    expect(defaultsOf(table).noValue).toBe("No data");
+    expect(String(table.description)).toContain("--ssm.failed-targets");
+    expect(String(table.description)).toContain("config.failedTargets.enabled");
+    // Right below the Failing associations table, whose link fills it.
+    const failing = panelTitled(/^Failing associations$/);
+    const failingGrid = failing.gridPos as { y: number; h: number };
+    expect(gridOf(table)).toMatchObject({ x: 0, y: failingGrid.y + failingGrid.h });
+
+    const leftOut = panelTitled(/^Failed targets not listed$/);
+    const leftOutExpr = String(leftOut.targets?.[0]?.expr);
+    expect(leftOut.targets).toHaveLength(1);
+    expect(leftOutExpr).toBe(`sum(${FAILED_TARGETS_LEFT_OUT_METRIC}${String(/\{[^}]*\}/.exec(expr)?.[0])})`);
+    expect(gridOf(leftOut).y).toBe(gridOf(table).y);
+    expect(String(leftOut.description)).toContain("--ssm.failed-targets");
+  });
+
+  it("links each association of the Failing associations table to its failed targets, keeping the other filters and the time range", () => {
+    const failing = panelTitled(/^Failing associations$/);
+    const organize = ((failing.transformations ?? []) as { id: string; options: Record<string, Record<string, unknown>> }[]).find((t) => t.id === "organize");
+    // The link reads the field by its name; the table shows it as Association ID.
+    expect(organize?.options.renameByName).toMatchObject({ association_id: "Association ID", association_name: "Association" });
+    for (const column of ["Association ID", "Association"]) {
+      const links = overridesOf(failing).find((o) => o.matcher.id === "byName" && o.matcher.options === column)?.properties.find((p) => p.id === "links")?.value as
+        | { title: string; url: string; targetBlank?: boolean }[]
+        | undefined;
+      expect(links, column).toHaveLength(1);
+      const link = links?.[0] ?? { title: "", url: "" };
+      expect(link.targetBlank, column).toBe(false);
+      const [path, query = ""] = link.url.split("?");
+      expect(path, column).toBe("/d/${__dashboard.uid}");
+      const parts = query.split("&").sort();
+      expect(parts, column).toEqual(
+        ["${datasource:queryparam}", ...FILTER_VARIABLES.map((v) => `\${${v}:queryparam}`), "var-association_id=${__data.fields.association_id}", "${__url_time_range}"].sort(),
+      );
+    }
+    expect(String(failing.description)).toMatch(/failed targets/i);
+  });
+
   it("gives the end-to-end test every panel query with all variables substituted", () => {
+    // The end-to-end test sends these to Prometheus: each dashboard variable needs its All value in ALL_FILTERS.
+    expect(Object.keys(ALL_FILTERS), "ALL_FILTERS of test/promql-names.ts sets every filter variable, association_id too, to .*").toEqual(
+      expect.arrayContaining([...FILTER_VARIABLES, ASSOCIATION_VARIABLE]),
+    );
     const forPrometheus: PanelQuery[] = dashboardQueries();
     expect(forPrometheus.map((q) => q.title)).toEqual(queries.map((q) => q.title));
     for (const { title, expr } of forPrometheus) {
@@ -477,6 +568,9 @@ describe.skipIf(skipWithout("promtool"))("dashboard queries evaluated by Prometh
           expect_("Associations", "A", [sample({}, FIXTURES.length)]),
           expect_("Associations by status", "A", [sample({ status: "Success" }, FIXTURES.length)]),
           expect_("Failed targets", "A", [sample({}, 0)]),
+          // Without --ssm.failed-targets: nothing, not a 0.
+          expect_(FAILED_TARGETS_LEFT_OUT, "A", []),
+          expect_(FAILED_TARGETS_TABLE, "A", []),
           expect_("Overdue", "A", [sample({}, 3)]),
           // Since last run: the alert's value.
           expect_("Overdue associations", "A", [sample(overdue, 26_000), sample(hourly, NOW - lastOf("hourly-missed")), sample(halfHourly, NOW - lastOf("half-hourly-missed"))]),
@@ -514,6 +608,34 @@ describe.skipIf(skipWithout("promtool"))("dashboard queries evaluated by Prometh
     // Every stat panel was evaluated above.
     const tested = new Set(tests[0]?.promql_expr_test.map((t) => t.expr));
     expect(statTitles().filter((title) => !tested.has(queryOf(title)))).toEqual([]);
+  });
+
+  it("with --ssm.failed-targets: every failed target, or those of the association the link picked, and the count left out", () => {
+    const [failing, other] = [association(fixture("overdue")), association(fixture("ran-since-slot"))];
+    const target = (labels: Labels, resource: string, status: string) => ({ ...labels, execution_id: `exec-${labels.association_id}`, resource_id: resource, resource_type: "ManagedInstance", detailed_status: status });
+    const targets = [target(failing, "i-0aaaaaaaaaaaaaaa1", "Failed"), target(failing, "i-0aaaaaaaaaaaaaaa2", "TimedOut"), target(other, "i-0bbbbbbbbbbbbbbb1", "Failed")];
+    const picked = (id: string) => substituteVariables(String(panelTitled(/^Failed targets \(latest execution\)$/).targets?.[0]?.expr), { ...ALL_FILTERS, [ASSOCIATION_VARIABLE]: id });
+    const leftOutOf = (id: string) => substituteVariables(String(panelTitled(/^Failed targets not listed$/).targets?.[0]?.expr), { ...ALL_FILTERS, [ASSOCIATION_VARIABLE]: id });
+    const at = `${NOW}s`;
+    const result = runPromtool([
+      {
+        name: "failed targets",
+        interval: "1m",
+        input_series: [
+          ...exporterSeries,
+          ...targets.map((t) => series(FAILED_TARGET_INFO, t, 1)),
+          series(FAILED_TARGETS_LEFT_OUT_METRIC, failing, 3),
+          series(FAILED_TARGETS_LEFT_OUT_METRIC, other, 0),
+        ],
+        promql_expr_test: [
+          { expr: queryOf(FAILED_TARGETS_TABLE), eval_time: at, exp_samples: targets.map((t) => sample(t, 1)) },
+          { expr: picked(failing.association_id ?? ""), eval_time: at, exp_samples: targets.slice(0, 2).map((t) => sample(t, 1)) },
+          { expr: queryOf(FAILED_TARGETS_LEFT_OUT), eval_time: at, exp_samples: [sample({}, 3)] },
+          { expr: leftOutOf(other.association_id ?? ""), eval_time: at, exp_samples: [sample({}, 0)] },
+        ],
+      },
+    ]);
+    expect(result.status, result.output).toBe(0);
   });
 
   it("follows the grace of the loaded SsmAssociationOverdue rules", () => {

@@ -14,6 +14,12 @@ export const DEMO_ACCOUNT_ID = "123456789012";
 export const DEMO_MEMBER_ROLE = "arn:aws:iam::210987654321:role/ssm-association-exporter";
 export const DEMO_PER_ACCOUNT_AND_REGION = 40;
 export const DEMO_SEED = 1;
+/**
+ * The enrichment the demo and the end-to-end test run with: tags and failed targets, so the dashboard's
+ * owner labels and failed-target table have data. Not --ssm.describe-associations: the end-to-end test
+ * proves the alerts that fire on exactly the seeded conditions, which do not include NoRecentSuccess.
+ */
+export const DEMO_ENRICHMENT_FLAGS: readonly string[] = ["--ssm.tags", "--ssm.tag=team,owner", "--ssm.failed-targets"];
 
 /** The simulator options of the demo data set: 2 accounts × 2 regions × 40 associations, seed 1 (the
  * member account gets seed 2). Churn (live status flips and on-schedule runs) is the caller's choice. */

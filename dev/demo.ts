@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEMO_PER_ACCOUNT_AND_REGION, DEMO_REGIONS, demoSimulatorOptions, demoTargetsFile, describeSeeded, seededCounts } from "./demo-dataset.js";
+import { DEMO_ENRICHMENT_FLAGS, DEMO_PER_ACCOUNT_AND_REGION, DEMO_REGIONS, demoSimulatorOptions, demoTargetsFile, describeSeeded, seededCounts } from "./demo-dataset.js";
 import { runCli } from "./simulator/cli.js";
 
 const POLL_INTERVAL = "15s";
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const endpoint = simulator.running.url;
   const targets = writeTargetsFile();
   const listen = process.env.SSM_EXPORTER_WEB_LISTEN_ADDRESS ?? ":9877";
-  const exporter = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.js", import.meta.url)), `--poll.interval=${POLL_INTERVAL}`, `--config.file=${targets.path}`], {
+  const exporter = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.js", import.meta.url)), `--poll.interval=${POLL_INTERVAL}`, `--config.file=${targets.path}`, ...DEMO_ENRICHMENT_FLAGS], {
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,

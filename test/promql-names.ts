@@ -108,7 +108,7 @@ export function builtinIntervals(duration: string): Record<string, string> {
 }
 
 /** The dashboard's own filter variables, all set to "All" (`.*`, the variables' allValue). */
-export const ALL_FILTERS: Readonly<Record<string, string>> = { account_id: ".*", region: ".*", document_name: ".*" };
+export const ALL_FILTERS: Readonly<Record<string, string>> = { account_id: ".*", region: ".*", document_name: ".*", association_id: ".*" };
 
 /**
  * Every panel target's expression with its panel title, ready for Prometheus's HTTP API: the filter

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_ACCOUNT_ID, demoSimulatorOptions, demoTargetsFile, describeSeeded, seededCounts } from "../../dev/demo-dataset.js";
+import { DEMO_ACCOUNT_ID, DEMO_ENRICHMENT_FLAGS, demoSimulatorOptions, demoTargetsFile, describeSeeded, seededCounts } from "../../dev/demo-dataset.js";
 import { runCli, type RunningCli } from "../../dev/simulator/cli.js";
 import { nextScheduled, parseSchedule, previousScheduled } from "../../dev/simulator/schedule.js";
 import { overdueLastExecution } from "../../dev/simulator/seed.js";
@@ -75,7 +75,7 @@ describe.skipIf(missingPeer)("end to end: simulator → exporter → Prometheus 
     const port = await freePort();
     exporterUrl = `http://127.0.0.1:${port}`;
     exporter = spawnExporter(
-      [`--web.listen-address=127.0.0.1:${port}`, `--config.file=${targetsFile}`, "--poll.interval=2s", "--aws.max-attempts=2", "--log.level=debug"],
+      [`--web.listen-address=127.0.0.1:${port}`, `--config.file=${targetsFile}`, "--poll.interval=2s", "--aws.max-attempts=2", "--log.level=debug", ...DEMO_ENRICHMENT_FLAGS],
       {
         AWS_ENDPOINT_URL_SSM: simulator.running.url,
         AWS_ENDPOINT_URL_STS: simulator.running.url,
@@ -302,6 +302,12 @@ describe.skipIf(missingPeer)("end to end: simulator → exporter → Prometheus 
     expect(alert.annotations.description).toBeTruthy();
     expect(alert.annotations.runbook_url).toMatch(/README\.md#runbook-ssmassociationfailed$/);
 
+    // The runbook's first question, "on which instances?": --ssm.failed-targets lists them by the next poll.
+    const failedTargetsOf = async () =>
+      samples(await (await fetch(`${exporterUrl}/metrics`)).text(), "aws_ssm_association_failed_target_info").filter((x) => x.labels.association_id === flipped.id);
+    const listed = await waitFor(async () => ((await failedTargetsOf()).length > 0 ? failedTargetsOf() : undefined), 15_000, "the flipped association's failed targets");
+    expect(listed).toHaveLength(failed.Overview?.AssociationStatusAggregatedCount?.Failed ?? -1);
+
     // SsmAssociationTargetsFailed fires in Prometheus too, but Alertmanager holds it inhibited, and the one
     // notification for the association carries SsmAssociationFailed alone.
     const group = groupKey({ account_id: ACCOUNT, region: "us-east-1", association_id: flipped.id });
@@ -319,6 +325,7 @@ describe.skipIf(missingPeer)("end to end: simulator → exporter → Prometheus 
     const restoredAt = performance.now();
     sim.setStatus(US, flipped.id, "Success", "Success");
     await waitFor(async () => (await firing("SsmAssociationFailed", { association_id: flipped.id })) === undefined, 60_000, "alert resolved");
+    expect(await failedTargetsOf()).toEqual([]);
     console.log(`e2e: recovery → alert resolved in Alertmanager: ${((performance.now() - restoredAt) / 1000).toFixed(1)} s`);
   }, 150_000);
 

@@ -40,7 +40,7 @@ async function failedTargetsNow(simulator: RunningSimulator, associationId: stri
   }
 }
 
-const byResource = (a: { resource_id: string }, b: { resource_id: string }) => a.resource_id.localeCompare(b.resource_id);
+const byResource = (a: { resource_id?: string }, b: { resource_id?: string }) => (a.resource_id ?? "").localeCompare(b.resource_id ?? "");
 
 describe("--ssm.failed-targets", () => {
   it("reads only associations with failed targets, once each, and exports exactly the simulator's failed targets of their latest execution", async () => {

@@ -91,10 +91,13 @@ async function report(): Promise<unknown> {
   const apiRequests: Record<string, number> = {};
   let series = 0;
   let associationSeries = 0;
+  const enrichmentSeries: Record<string, number> = {};
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith("#")) continue;
     series++;
     if (line.startsWith("aws_ssm_association_")) associationSeries++;
+    const family = /^aws_ssm_association_(describe_info|last_successful_execution_timestamp_seconds|failed_target_info|failed_targets_left_out)[{ ]/.exec(line)?.[1];
+    if (family !== undefined) enrichmentSeries[family] = (enrichmentSeries[family] ?? 0) + 1;
     const call = /^aws_ssm_exporter_api_requests_total\{([^}]*)\} (\S+)$/.exec(line);
     const operation = call && /operation="([^"]*)"/.exec(call[1] ?? "")?.[1];
     if (call && operation) apiRequests[operation] = (apiRequests[operation] ?? 0) + Number(call[2]);
@@ -108,6 +111,7 @@ async function report(): Promise<unknown> {
     metricsGzipBytes: gzipSync(response.body).length,
     series,
     associationSeries,
+    enrichmentSeries,
     apiRequests,
   };
 }

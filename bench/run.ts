@@ -777,6 +777,7 @@ const OPERATION_CODES: Record<SimOperationName, string> = {
 /** ListAssociations' page size as the exporter asks for it (src/aws/ssm-source.ts PAGE_SIZE). */
 const LIST_PAGE_SIZE = 50;
 const HOUR_MS = 3_600_000;
+const ENRICHMENT_FAMILIES = ["describe_info", "last_successful_execution_timestamp_seconds", "failed_target_info", "failed_targets_left_out"] as const;
 const ENRICHMENT_FLAGS = ["--ssm.describe-associations", "--ssm.tags", "--ssm.tag=team,owner", "--ssm.failed-targets"];
 /**
  * The exporter's Node.js flags in part D: the heap Node.js sizes in a container with a memory limit of
@@ -825,6 +826,8 @@ interface ExporterReport {
   metricsGzipBytes: number;
   series: number;
   associationSeries: number;
+  /** Series of the families only enrichment adds, by family (describe_info, last_successful_execution_timestamp_seconds, ...). */
+  enrichmentSeries: Record<string, number>;
   apiRequests: Record<string, number>;
 }
 
@@ -1043,7 +1046,7 @@ async function partD(): Promise<void> {
   console.log("");
   console.log(
     table(
-      ["N", "enrichment", "RSS MiB", "Δ RSS", "heap used MiB", "Δ heap", "peak RSS MiB", "Δ peak", "/metrics bytes", "gzip bytes", "series", "Δ series"],
+      ["N", "enrichment", "RSS MiB", "Δ RSS", "heap used MiB", "Δ heap", "peak RSS MiB", "Δ peak", "/metrics bytes", "gzip bytes", "series", "Δ series", "enrichment families DI / LS / FT / LO"],
       results.map((r) => [
         size(r),
         r.variant.name,
@@ -1057,9 +1060,13 @@ async function partD(): Promise<void> {
         num(r.report.metricsGzipBytes),
         num(r.report.series),
         delta(r, (x) => x.report.series, (n) => num(n)),
+        ENRICHMENT_FAMILIES.map((family) => num(r.report.enrichmentSeries[family] ?? 0)).join(" / "),
       ]),
     ),
   );
+  console.log("DI aws_ssm_association_describe_info, LS ..._last_successful_execution_timestamp_seconds, FT ..._failed_target_info");
+  console.log("(at most 20 per association, 1,000 per account×region), LO ..._failed_targets_left_out. The simulator generates LastExecutionDate");
+  console.log("from the wall clock, so rows made at different moments may differ by a few series (e.g. a one-time at() schedule coming due).");
   console.log("");
   for (const r of results) {
     if (!r.variant.enriched) continue;

@@ -35,6 +35,7 @@ const ALERTS = [
   "SsmAssociationTargetsFailed",
   "SsmAssociationNoRecentSuccess",
   "SsmExporterPollFailing",
+  "SsmExporterEnrichmentFailing",
   "SsmExporterUnidentifiedTargets",
   "SsmExporterDataStale",
   "SsmExporterAbsent",

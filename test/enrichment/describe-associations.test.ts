@@ -150,6 +150,22 @@ describe("--ssm.describe-associations", () => {
     expect(sampleValue(after, LAST_SUCCESS, { association_id: id })).toBeGreaterThan(oldValue);
   });
 
+  it("calls still running at the poll's deadline never fail it: the listing is published with up 1 by --poll.timeout, and what was not read is read next poll", async () => {
+    const stack = await startEnrichmentStack(["--ssm.describe-associations", "--poll.timeout=2s"], N, 7, (simulator) =>
+      simulator.sim.injectFault({ kind: "slow", delayMs: 6_000, count: Infinity, operation: "DescribeAssociation", region: REGION }),
+    );
+    const first = await stack.scrape();
+    expect(sampleValue(first, "aws_ssm_exporter_up", { region: REGION })).toBe(1);
+    expect(samples(first, "aws_ssm_association_info")).toHaveLength(N);
+    expect(samples(first, DESCRIBE_INFO)).toHaveLength(0);
+    expect(sampleValue(first, "aws_ssm_exporter_poll_duration_seconds", { region: REGION })).toBeLessThan(3);
+    expect(sampleValue(first, "aws_ssm_exporter_enrichment_failures_total", { operation: "DescribeAssociation", outcome: "PollTimeout" })).toBeUndefined();
+
+    stack.simulator.sim.clearFaults();
+    await stack.poll();
+    expect(samples(await stack.scrape(), DESCRIBE_INFO)).toHaveLength(N);
+  });
+
   it("serves the describe families in both formats: promtool-clean text, and the same samples in OpenMetrics", async () => {
     const stack = await start(["--ssm.describe-associations"]);
     const text = await stack.scrape();

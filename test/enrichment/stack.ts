@@ -38,10 +38,17 @@ export function closeStacksAfterEach(): void {
 }
 
 /** `count` generated associations (seed `seed`), the exporter started with `flags` and polled once. */
-export async function startEnrichmentStack(flags: readonly string[], count: number, seed = 7): Promise<EnrichmentStack> {
+export async function startEnrichmentStack(
+  flags: readonly string[],
+  count: number,
+  seed = 7,
+  /** Called with the simulator before the exporter starts (and so before its first poll). */
+  beforeStart?: (simulator: RunningSimulator) => void,
+): Promise<EnrichmentStack> {
   const simulator = await startSimulator();
   useSimulatorEndpoint(simulator);
   simulator.sim.generate(SCOPE, count, seed);
+  beforeStart?.(simulator);
   const commandLine = parseCommandLine(["--web.listen-address=127.0.0.1:0", "--poll.interval=1h", `--aws.region=${REGION}`, ...flags], {}, "0.0.0-test", REGION);
   if (commandLine.kind !== "run") throw new Error("unexpected command line");
   const { logger, lines } = captureLogger();

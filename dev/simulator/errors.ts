@@ -4,6 +4,8 @@ export class SimAwsError extends Error {
     readonly code: string,
     readonly status: number,
     message: string,
+    /** Extra members of the error body beside the message (e.g. Organizations' `Reason`). */
+    readonly details?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = "SimAwsError";

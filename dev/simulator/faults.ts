@@ -2,12 +2,15 @@ import { SimAwsError } from "./errors.js";
 import {
   DEFAULT_SLOW_DELAY_MS,
   FAULT_KINDS,
+  isOrganizationsOperation,
   isSsmOperation,
+  ORGANIZATIONS_LIST_OPERATIONS,
   LIST_ONLY_FAULT_KINDS,
   WHOLE_BODY_FAULT_KINDS,
   SIM_OPERATIONS,
   type FaultKind,
   type FaultSpec,
+  type OrganizationsOperation,
   type SimOperation,
   type SimOutcome,
   type SimResponse,
@@ -40,7 +43,10 @@ export class FaultBook {
       throw new RangeError(`unknown operation ${JSON.stringify(spec.operation)}; expected one of ${SIM_OPERATIONS.join(", ")}`);
     }
     if (LIST_ONLY_FAULT_KINDS.includes(spec.kind) && spec.operation !== undefined && spec.operation !== "ListAssociations") {
-      if (!(WHOLE_BODY_FAULT_KINDS.includes(spec.kind) && isSsmOperation(spec.operation))) {
+      const organizationsOk =
+        (spec.kind === "InvalidNextToken" && ORGANIZATIONS_LIST_OPERATIONS.includes(spec.operation as OrganizationsOperation)) ||
+        (WHOLE_BODY_FAULT_KINDS.includes(spec.kind) && isOrganizationsOperation(spec.operation));
+      if (!organizationsOk && !(WHOLE_BODY_FAULT_KINDS.includes(spec.kind) && isSsmOperation(spec.operation))) {
         throw new RangeError(`fault kind ${spec.kind} only applies to ${WHOLE_BODY_FAULT_KINDS.includes(spec.kind) ? "SSM operations" : "ListAssociations"}, not ${spec.operation}`);
       }
     }
@@ -87,10 +93,11 @@ function matches(f: FaultSpec, site: CallSite): boolean {
 }
 
 /**
- * The AWS error a fault kind stands for, in the names of the call's service (SSM or STS);
- * undefined for the kinds that are not an AWS error.
+ * The AWS error a fault kind stands for, in the names of the call's service (SSM, STS or
+ * Organizations); undefined for the kinds that are not an AWS error.
  */
 export function faultError(kind: FaultKind, site: CallSite): SimAwsError | undefined {
+  if (isOrganizationsOperation(site.operation)) return organizationsFaultError(kind, site);
   const sts = !isSsmOperation(site.operation);
   switch (kind) {
     case "InternalServerError":
@@ -113,6 +120,34 @@ export function faultError(kind: FaultKind, site: CallSite): SimAwsError | undef
       return sts
         ? new SimAwsError("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
         : new SimAwsError("UnrecognizedClientException", 400, "The security token included in the request is invalid.");
+    default:
+      return undefined;
+  }
+}
+
+/** Organizations names its errors its own way: throttling is TooManyRequestsException, a server fault ServiceException. */
+function organizationsFaultError(kind: FaultKind, site: CallSite): SimAwsError | undefined {
+  switch (kind) {
+    case "InternalServerError":
+      return new SimAwsError("ServiceException", 500, "AWS Organizations can't complete your request because of an internal service error. Try again later. (simulated)");
+    case "ThrottlingException":
+      return new SimAwsError(
+        "TooManyRequestsException",
+        400,
+        "You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later. (simulated)",
+      );
+    case "AccessDeniedException":
+      return new SimAwsError(
+        "AccessDeniedException",
+        400,
+        `User: arn:aws:iam::${site.accountId}:user/simulated is not authorized to perform: organizations:${site.operation} (simulated)`,
+      );
+    case "InvalidNextToken":
+      return new SimAwsError("InvalidInputException", 400, "The NextToken value is invalid. (simulated)", { Reason: "INVALID_NEXT_TOKEN" });
+    case "ExpiredTokenException":
+      return new SimAwsError("ExpiredTokenException", 400, "The security token included in the request is expired");
+    case "UnrecognizedClientException":
+      return new SimAwsError("UnrecognizedClientException", 400, "The security token included in the request is invalid.");
     default:
       return undefined;
   }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CONTROL_PREFIX, handleControlRequest, json } from "./control-routes.js";
+import { finishOrganizationsRequest, isOrganizationsTarget, prepareOrganizationsRequest } from "./organizations-protocol.js";
 import { Simulator } from "./simulator.js";
 import { finishSsmRequest, prepareSsmRequest } from "./ssm-protocol.js";
 import { handleStsRequest } from "./sts-protocol.js";
@@ -19,7 +20,7 @@ export interface SimulatorOptions {
 }
 
 export interface RunningSimulator {
-  /** e.g. http://127.0.0.1:43567 — use as the SDK `endpoint` or AWS_ENDPOINT_URL_SSM/_STS. */
+  /** e.g. http://127.0.0.1:43567 — use as the SDK `endpoint` or AWS_ENDPOINT_URL_SSM/_STS/_ORGANIZATIONS. */
   url: string;
   port: number;
   sim: Simulator;
@@ -29,7 +30,8 @@ export interface RunningSimulator {
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /**
- * One HTTP server for everything: SSM (AWS JSON 1.1, told apart by X-Amz-Target), STS (query
+ * One HTTP server for everything: SSM and Organizations (AWS JSON 1.1, told apart by their
+ * X-Amz-Target prefixes), STS (query
  * protocol, told apart by its form-encoded body) and the `/_sim/` control API.
  */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
@@ -78,6 +80,11 @@ async function handle(sim: Simulator, req: IncomingMessage): Promise<SimOutcome>
   const url = new URL(req.url ?? "/", "http://simulator.invalid");
   const method = req.method ?? "GET";
   const isAws = !url.pathname.startsWith(CONTROL_PREFIX) && method === "POST";
+  if (isAws && isOrganizationsTarget(req.headers)) {
+    const prepared = prepareOrganizationsRequest(sim, req.headers);
+    if (prepared.call?.fault?.kind === "blackhole") return { type: "blackhole" };
+    return finishOrganizationsRequest(sim, prepared, await readBody(req));
+  }
   if (isAws && !isSts(req)) {
     // Headers first, so a "blackhole" fault can leave the body unread.
     const prepared = prepareSsmRequest(sim, req.headers);
@@ -91,7 +98,11 @@ async function handle(sim: Simulator, req: IncomingMessage): Promise<SimOutcome>
   return respond(
     json(method === "GET" && url.pathname === "/" ? 200 : 404, {
       service: "ssm-association-simulator",
-      protocols: ["AmazonSSM (AWS JSON 1.1): POST / with X-Amz-Target", "STS (query): POST / Action=GetCallerIdentity|AssumeRole"],
+      protocols: [
+        "AmazonSSM (AWS JSON 1.1): POST / with X-Amz-Target",
+        "AWSOrganizationsV20161128 (AWS JSON 1.1): POST / with X-Amz-Target",
+        "STS (query): POST / Action=GetCallerIdentity|AssumeRole",
+      ],
       control: `${CONTROL_PREFIX}...`,
     }),
   );

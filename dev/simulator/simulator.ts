@@ -13,6 +13,7 @@ import type { DescribeView } from "./describe-operations.js";
 import { UnknownAssociationError } from "./errors.js";
 import { FaultBook, type CallSite } from "./faults.js";
 import type { ListView, StoredAssociation } from "./list-associations.js";
+import { SimOrganization } from "./organization.js";
 import type { Rng } from "./rng.js";
 import { overdueLastExecution, seedAssociations, type SeededConditions } from "./seed.js";
 import { parseSchedule, previousScheduled } from "./schedule.js";
@@ -83,6 +84,7 @@ export class Simulator {
   private readonly calls = new Map<string, CallCountEntry>();
   private readonly accessKeys = new Map<string, string>();
   private readonly roles: AssumedRoleStore;
+  private readonly org: SimOrganization;
   private beforeListListeners: BeforeListListener[] = [];
   /** Epochs only grow, across all scopes, so a replaced scope never reuses an old epoch. */
   private epochCounter = 0;
@@ -92,6 +94,14 @@ export class Simulator {
     assertAccountId(this.defaultAccountId);
     this.now = options.now ?? (() => Date.now());
     this.roles = new AssumedRoleStore({ now: this.now, credentialLifetimeSeconds: options.credentialLifetimeSeconds });
+    this.org = new SimOrganization(this.defaultAccountId, this.now);
+  }
+
+  // --- AWS Organizations ------------------------------------------------------------------------
+
+  /** The simulated AWS Organizations state (none until createOrganization or generateOrganization). */
+  organization(): SimOrganization {
+    return this.org;
   }
 
   // --- data -------------------------------------------------------------------------------------

@@ -44,20 +44,33 @@ export const SSM_OPERATIONS = [
 
 export type SsmOperation = (typeof SSM_OPERATIONS)[number];
 
-export type SimOperation = SsmOperation | "GetCallerIdentity" | "AssumeRole";
+/** The AWS Organizations operations (AWS JSON 1.1, `X-Amz-Target: AWSOrganizationsV20161128.<op>`). */
+export const ORGANIZATIONS_OPERATIONS = ["ListRoots", "ListAccounts", "ListAccountsForParent", "ListChildren", "DescribeOrganization"] as const;
 
-export const SIM_OPERATIONS: readonly SimOperation[] = [...SSM_OPERATIONS, "GetCallerIdentity", "AssumeRole"];
+export type OrganizationsOperation = (typeof ORGANIZATIONS_OPERATIONS)[number];
+
+/** The Organizations operations that page (they take NextToken and MaxResults). */
+export const ORGANIZATIONS_LIST_OPERATIONS: readonly OrganizationsOperation[] = ["ListRoots", "ListAccounts", "ListAccountsForParent", "ListChildren"];
+
+export type SimOperation = SsmOperation | "GetCallerIdentity" | "AssumeRole" | OrganizationsOperation;
+
+export const SIM_OPERATIONS: readonly SimOperation[] = [...SSM_OPERATIONS, "GetCallerIdentity", "AssumeRole", ...ORGANIZATIONS_OPERATIONS];
 
 export function isSsmOperation(operation: string): operation is SsmOperation {
   return (SSM_OPERATIONS as readonly string[]).includes(operation);
 }
 
-/** Faults that answer with an AWS error in the protocol's error shape (JSON 1.1 for SSM, XML for STS). */
+export function isOrganizationsOperation(operation: string): operation is OrganizationsOperation {
+  return (ORGANIZATIONS_OPERATIONS as readonly string[]).includes(operation);
+}
+
+/** Faults that answer with an AWS error in the protocol's error shape (JSON 1.1 for SSM and Organizations, XML for STS),
+ * named as the call's service names it (faults.ts faultError). */
 export const AWS_ERROR_FAULT_KINDS = [
   "InternalServerError",
   "ThrottlingException",
   "AccessDeniedException",
-  /** ListAssociations only. */
+  /** ListAssociations, or an Organizations listing (there: InvalidInputException, Reason INVALID_NEXT_TOKEN). */
   "InvalidNextToken",
   /** STS: ExpiredToken 400. */
   "ExpiredTokenException",

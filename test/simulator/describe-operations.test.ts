@@ -514,6 +514,11 @@ describe("counters and faults per operation", () => {
       ListTagsForResource: 1,
       GetCallerIdentity: 0,
       AssumeRole: 0,
+      ListRoots: 0,
+      ListAccounts: 0,
+      ListAccountsForParent: 0,
+      ListChildren: 0,
+      DescribeOrganization: 0,
     });
   });
 

@@ -11,6 +11,7 @@ import { ExpositionStore } from "./exposition/store.js";
 import { createApp, createProbeApp, listen, type RunningServer } from "./http/server.js";
 import type { Logger } from "./log.js";
 import { Poller } from "./poller.js";
+import { inShard } from "./sharding.js";
 import type { BuildInfo } from "./version.js";
 import { BasicAuth } from "./web/basic-auth.js";
 import { describeWebConfig, WebConfigStore } from "./web/web-config-store.js";
@@ -52,6 +53,9 @@ export function buildTargets(config: Config, selfMetrics: SelfMetrics): BuiltTar
   return config.targets.flatMap((target) => {
     const stsRegion = target.regions[0];
     if (stsRegion === undefined) throw new Error("a target without regions reached startExporter");
+    // --shard: only this replica's regions of the target; a target with none here costs nothing (no credentials, no client).
+    const regions = target.regions.filter((region) => inShard(target, region, config.shard));
+    if (regions.length === 0) return [];
     // Calls are recorded under the credential set's account and the region they went to; while the
     // account is unknown (before GetCallerIdentity answers) they are held under the credential set.
     const heldUnder = {};
@@ -67,7 +71,7 @@ export function buildTargets(config: Config, selfMetrics: SelfMetrics): BuiltTar
         defaultCredentialSet(stsRegion, settings, record(stsRegion), { accountId: target.accountId, onKnown: (accountId) => selfMetrics.identify(heldUnder, accountId) });
       defaultSets.set(key, credentials);
     }
-    return target.regions.map((region) => ({
+    return regions.map((region) => ({
       source: new SsmAssociationSource({
         region,
         filters: target.filters,
@@ -143,7 +147,7 @@ export function buildEnrichers(
 export async function startExporter(config: Config, deps: ExporterDeps): Promise<RunningExporter> {
   const { logger, build } = deps;
   const webConfig = config.web.configFile === undefined ? undefined : new WebConfigStore(config.web.configFile, { logger });
-  const selfMetrics = new SelfMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true });
+  const selfMetrics = new SelfMetrics(build, { defaultMetrics: deps.defaultMetrics ?? true, shard: config.shard });
   const store = new ExpositionStore(selfMetrics, Date.now, logger, familyOptions(config));
   const built = buildTargets(config, selfMetrics);
   const sources = built.map((t) => t.source);
@@ -187,11 +191,17 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
     webConfig.watch();
   }
   poller.start();
+  // A shard that owns no target has nothing to wait for: it serves (and is ready) at once.
+  if (sources.length === 0) await store.publish(poller.snapshot());
   logger.info(
     {
       url: `${server.url}${config.web.telemetryPath}`,
       targets: config.targets.map((t) => ({ role_arn: t.roleArn ?? null, account_id: t.accountId ?? null, regions: t.regions })),
-      regions: [...new Set(config.targets.flatMap((t) => t.regions))],
+      regions: [...new Set(sources.map((s) => s.region))],
+      shard: config.shard.index,
+      total_shards: config.shard.total,
+      polled_targets: sources.length,
+      configured_targets: config.targets.reduce((n, t) => n + t.regions.length, 0),
       poll_interval_ms: config.poll.intervalMs,
       poll_timeout_ms: config.poll.timeoutMs,
       poll_max_staleness_ms: config.poll.maxStalenessMs,

@@ -46,6 +46,14 @@ export interface Config {
    * --ssm.tags, --ssm.failed-targets); undefined when all are off (no such call, no such series).
    */
   readonly enrichment: EnrichmentConfig | undefined;
+  /** --shard / --shard.pod-name and --total-shards; { index: 0, total: 1 } = not sharded. */
+  readonly shard: ShardSelection;
+}
+
+/** This replica polls the targets whose shard key hashes to `index` of `total` (see sharding.ts). */
+export interface ShardSelection {
+  readonly index: number;
+  readonly total: number;
 }
 
 export interface EnrichmentConfig {
@@ -114,6 +122,9 @@ const FLAGS = [
   { flag: "ssm.failed-targets.max-per-association", valueName: "n", defaultValue: "20", description: "with --ssm.failed-targets: failed targets exported per association at most (1 to 1000); the others are counted in aws_ssm_association_failed_targets_left_out" },
   { flag: "ssm.failed-targets.max-per-account-region", valueName: "n", defaultValue: "1000", description: "with --ssm.failed-targets: failed targets exported per account×region target at most, in listing order (1 to 100000); the others are counted in aws_ssm_association_failed_targets_left_out" },
   { flag: "ssm.enrichment-concurrency", valueName: "n", defaultValue: "4", description: "DescribeAssociation, ListTagsForResource and failed-target calls in flight at once per account×region target (1 to 32)" },
+  { flag: "shard", valueName: "i", description: "with --total-shards: this replica's shard, 0 to n-1; it polls only the account×region targets whose stable hash of (account id, region) falls in it, so n replicas poll every target exactly once between them (default: 0)" },
+  { flag: "total-shards", valueName: "n", defaultValue: "1", description: "number of shards (replicas) the targets are split into, 1 to 1000; 1 = no sharding" },
+  { flag: "shard.pod-name", valueName: "name", description: "take the shard from the ordinal at the end of this pod name (ssm-association-exporter-2 → 2), as a StatefulSet names its pods; instead of --shard" },
   { flag: "log.level", valueName: "level", defaultValue: "info", description: `log level: ${LOG_LEVELS.join(", ")}` },
   { flag: "once", description: "one-shot mode: poll every target once, print the exposition (text format) on stdout, log on stderr and exit: 0 if every target succeeded, 1 otherwise; nothing listens and the --web.* flags are ignored (for cron and node_exporter's textfile collector)" },
   { flag: "once.output", valueName: "file", description: "with --once: write the exposition to this file instead of stdout, atomically (a temporary file in the same folder, renamed); the folder must exist" },
@@ -322,6 +333,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const maxFailedPerAssociation = check("ssm.failed-targets.max-per-association", wholeNumberField(1, 1_000));
   const maxFailedPerAccountRegion = check("ssm.failed-targets.max-per-account-region", wholeNumberField(1, 100_000));
 
+  const shard = checkShard(raw("shard"), raw("shard.pod-name"), check("total-shards", wholeNumberField(1, 1_000)), problems);
+
   const configFile = raw("config.file");
   let targets: readonly TargetConfig[] | undefined;
   if (typeof configFile.value === "string" && configFile.value !== "") {
@@ -340,7 +353,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     targets = [{ roleArn: undefined, externalId: undefined, sessionName: DEFAULT_SESSION_NAME, accountId: undefined, regions: resolved, filters }];
   }
 
-  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets || !describeIntervalMs || !enrichmentConcurrency || !maxFailedPerAssociation || !maxFailedPerAccountRegion) {
+  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets || !describeIntervalMs || !enrichmentConcurrency || !maxFailedPerAssociation || !maxFailedPerAccountRegion || !shard) {
     throw new ConfigError(problems);
   }
   const config: Config = {
@@ -367,8 +380,50 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
             concurrency: enrichmentConcurrency,
           }
         : undefined,
+    shard,
   };
   return { kind: "run", config: deepFreeze(config) };
+}
+
+/**
+ * --shard (or the ordinal of --shard.pod-name) and --total-shards: the shard must exist. Undefined
+ * when a problem was found (it is in `problems`).
+ */
+function checkShard(
+  shardFlag: Sourced<string | string[] | boolean | undefined>,
+  podNameFlag: Sourced<string | string[] | boolean | undefined>,
+  total: number | undefined,
+  problems: string[],
+): ShardSelection | undefined {
+  const given = (f: Sourced<unknown>) => f.value !== undefined && f.value !== "";
+  let index = 0;
+  if (given(shardFlag) && given(podNameFlag)) {
+    problems.push(`${podNameFlag.origin}: cannot be combined with ${shardFlag.origin}; give the shard one way`);
+    return undefined;
+  }
+  if (given(shardFlag)) {
+    const text = String(shardFlag.value);
+    if (!/^\d{1,4}$/.test(text)) {
+      problems.push(`${shardFlag.origin}: "${text}" is not a whole number from 0`);
+      return undefined;
+    }
+    index = Number(text);
+  } else if (given(podNameFlag)) {
+    const name = String(podNameFlag.value);
+    const ordinal = /-(\d{1,4})$/.exec(name)?.[1];
+    if (ordinal === undefined) {
+      problems.push(`${podNameFlag.origin}: "${name}" does not end in -<ordinal> (a StatefulSet pod name such as ssm-association-exporter-0)`);
+      return undefined;
+    }
+    index = Number(ordinal);
+  }
+  if (total === undefined) return undefined;
+  if (index >= total) {
+    const origin = given(podNameFlag) ? podNameFlag.origin : shardFlag.origin;
+    problems.push(`${origin}: shard ${index} does not exist with --total-shards=${total} (shards are 0 to ${total - 1})`);
+    return undefined;
+  }
+  return { index, total };
 }
 
 /** "true"/"1" or "false"/"0" (any case): how a switch such as --once reads its variable. */

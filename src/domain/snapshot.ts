@@ -46,8 +46,9 @@ export function pendingTargets(snapshot: Snapshot): TargetState[] {
 
 /**
  * Readiness means serving: every target's first poll has finished, successfully or not. A broken
- * target shows as up 0 (and its alert), never as a NotReady pod.
+ * target shows as up 0 (and its alert), never as a NotReady pod. A shard that owns no target is ready
+ * once its empty snapshot is published.
  */
 export function isReady(snapshot: Snapshot | undefined): boolean {
-  return snapshot !== undefined && snapshot.targets.length > 0 && pendingTargets(snapshot).length === 0;
+  return snapshot !== undefined && pendingTargets(snapshot).length === 0;
 }

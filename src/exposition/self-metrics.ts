@@ -38,8 +38,20 @@ export class SelfMetrics {
   private readonly known = new Set<string>();
   private readonly held = new Map<object, HeldCalls>();
 
-  constructor(build: BuildInfo, options: { defaultMetrics?: boolean } = {}) {
+  constructor(build: BuildInfo, options: { defaultMetrics?: boolean; shard?: { readonly index: number; readonly total: number } } = {}) {
     const registers = [this.registry];
+    // kube-state-metrics' kube_state_metrics_shard_ordinal and _total_shards: alerts tell a missing shard from these.
+    const shard = options.shard ?? { index: 0, total: 1 };
+    new Gauge({
+      name: "aws_ssm_exporter_shard_ordinal",
+      help: "The shard this replica polls (--shard or --shard.pod-name), 0 to aws_ssm_exporter_total_shards - 1.",
+      registers,
+    }).set(shard.index);
+    new Gauge({
+      name: "aws_ssm_exporter_total_shards",
+      help: "Number of shards the account×region targets are split into (--total-shards); 1 when not sharded.",
+      registers,
+    }).set(shard.total);
     this.apiRequests = new Counter({
       name: "aws_ssm_exporter_api_requests_total",
       help: "AWS API requests by operation and outcome (success or the AWS error code), one per attempt: retries and throttled attempts count, and so does a call that failed before its first attempt (no credentials).",

@@ -36,7 +36,7 @@ export class OnceInterrupted extends Error {
  */
 export async function pollOnce(config: Config, deps: OnceDeps): Promise<OnceResult> {
   const { logger, build, signal } = deps;
-  const selfMetrics = new SelfMetrics(build, { defaultMetrics: false });
+  const selfMetrics = new SelfMetrics(build, { defaultMetrics: false, shard: config.shard });
   const store = new ExpositionStore(selfMetrics, Date.now, logger, familyOptions(config));
   const built = buildTargets(config, selfMetrics);
   const sources = built.map((t) => t.source);

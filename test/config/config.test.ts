@@ -33,6 +33,7 @@ describe("parseCommandLine", () => {
       configFile: undefined,
       log: { level: "info" },
       once: undefined,
+      shard: { index: 0, total: 1 },
       describe: undefined,
     });
   });
@@ -78,6 +79,7 @@ describe("parseCommandLine", () => {
       configFile: undefined,
       log: { level: "debug" },
       once: undefined,
+      shard: { index: 0, total: 1 },
       describe: undefined,
     });
   });

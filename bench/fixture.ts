@@ -28,6 +28,7 @@ export async function benchAssociations(count: number): Promise<Association[]> {
 /** One successfully polled target holding `associations`, as the poller would publish it. */
 export function benchSnapshot(associations: readonly Association[]): Snapshot {
   const state: TargetState = {
+    key: "0",
     region: BENCH_REGION,
     accountId: BENCH_ACCOUNT_ID,
     pending: false,

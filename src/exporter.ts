@@ -38,6 +38,8 @@ export interface ExporterDeps {
 
 /** One polled account×region: its ListAssociations source and, with any enrichment flag, the client for those calls. */
 export interface BuiltTarget {
+  /** `<role ARN, configured account id or "default">/<region>`: the poller's and the store's key of the target. */
+  readonly key: string;
   readonly source: SsmAssociationSource;
   readonly enrichment: SsmEnrichmentClient | undefined;
 }
@@ -48,6 +50,17 @@ export interface BuiltTarget {
  * default chain's is shared). Also used by one-shot mode.
  */
 export function buildTargets(config: Config, selfMetrics: SelfMetrics): BuiltTarget[] {
+  const built = buildTargetsOnce(config, selfMetrics);
+  // Two targets of the same credentials and region (different filters) keep apart: the second is `#2`.
+  const seen = new Map<string, number>();
+  return built.map((t) => {
+    const n = (seen.get(t.key) ?? 0) + 1;
+    seen.set(t.key, n);
+    return n === 1 ? t : { ...t, key: `${t.key}#${n}` };
+  });
+}
+
+function buildTargetsOnce(config: Config, selfMetrics: SelfMetrics): BuiltTarget[] {
   const settings: CallSettings = { requestTimeoutMs: config.aws.requestTimeoutMs, maxAttempts: config.aws.maxAttempts };
   const defaultSets = new Map<string, CredentialSet>();
   return config.targets.flatMap((target) => {
@@ -72,6 +85,7 @@ export function buildTargets(config: Config, selfMetrics: SelfMetrics): BuiltTar
       defaultSets.set(key, credentials);
     }
     return regions.map((region) => ({
+      key: `${target.roleArn ?? target.accountId ?? "default"}/${region}`,
       source: new SsmAssociationSource({
         region,
         filters: target.filters,
@@ -154,8 +168,7 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
   const enrichers = buildEnrichers(config, built, { logger, selfMetrics, now: deps.describeNow });
 
   const poller = new Poller({
-    sources: sources satisfies readonly AssociationSource[],
-    enrichers,
+    sources: built.map((t, i) => ({ key: t.key, source: t.source satisfies AssociationSource, enricher: enrichers[i] })),
     intervalMs: config.poll.intervalMs,
     timeoutMs: config.poll.timeoutMs,
     maxStalenessMs: config.poll.maxStalenessMs,

@@ -6,13 +6,28 @@ import { formatDuration } from "./config/duration.js";
 import type { Logger } from "./log.js";
 import { settleBy } from "./settle-by.js";
 
-export interface PollerOptions {
-  /** One per account×region target. Their order is the order of the snapshot's targets. */
-  readonly sources: readonly AssociationSource[];
+/** One polled account×region: its source and, with an enrichment flag, what enriches its listings. */
+export interface PolledTarget {
   /**
-   * --ssm.describe-associations, --ssm.tags, --ssm.failed-targets: per source (same index), what reads
-   * its associations' optional data after each successful listing, within the same poll deadline.
+   * Identifies the target across setTargets() calls (a target whose key stays keeps its state and
+   * its running poll), and the store's per-target render cache. Unique among the targets.
    */
+  readonly key: string;
+  readonly source: AssociationSource;
+  /**
+   * --ssm.describe-associations, --ssm.tags, --ssm.failed-targets: what reads its associations'
+   * optional data after each successful listing, within the same poll deadline.
+   */
+  readonly enricher?: AssociationEnricher | undefined;
+}
+
+export interface PollerOptions {
+  /**
+   * One per account×region target, in the order of the snapshot's targets; setTargets() replaces them.
+   * Plain sources get the keys `0`, `1`, ... of their position.
+   */
+  readonly sources: readonly (AssociationSource | PolledTarget)[];
+  /** Per plain source (same index): its enricher. */
   readonly enrichers?: readonly (AssociationEnricher | undefined)[];
   readonly intervalMs: number;
   /** Deadline of one target's whole poll (account id, every page, every retry). */
@@ -53,27 +68,17 @@ export class Poller {
   private timer: NodeJS.Timeout | undefined;
   private readonly shutdown = new AbortController();
   private readonly limit: ReturnType<typeof pLimit>;
-  private readonly states: TargetState[];
+  /** The current targets, in snapshot order. */
+  private entries: Entry[];
   /** Running or queued polls; `deadline` is set when a poll gets its concurrency slot. */
-  private readonly inFlight = new Map<number, { done: Promise<void>; deadline: number | undefined }>();
+  private readonly inFlight = new Map<Entry, { done: Promise<void>; deadline: number | undefined }>();
   private publishing: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
   constructor(private readonly options: PollerOptions) {
     this.now = options.now ?? Date.now;
     this.limit = pLimit(options.concurrency);
-    this.states = options.sources.map((source) => ({
-      region: source.region,
-      accountId: source.knownAccountId,
-      pending: true,
-      associations: [],
-      enrichment: undefined,
-      up: false,
-      lastSuccessSeconds: undefined,
-      pollDurationSeconds: 0,
-      lastError: undefined,
-      staleDropped: false,
-    }));
+    this.entries = options.sources.map((s, i) => newEntry("source" in s ? s : { key: String(i), source: s, enricher: options.enrichers?.[i] }));
   }
 
   /** First poll of every target now, then one every interval. */
@@ -94,46 +99,74 @@ export class Poller {
 
   /** The latest state of every target. */
   snapshot(): Snapshot {
-    return Object.freeze({ takenAtSeconds: this.now() / 1000, targets: Object.freeze([...this.states]) });
+    return Object.freeze({ takenAtSeconds: this.now() / 1000, targets: Object.freeze(this.entries.map((e) => e.state)) });
+  }
+
+  /** The current targets. */
+  targets(): readonly PolledTarget[] {
+    return this.entries.map((e) => e.target);
+  }
+
+  /**
+   * Replaces the targets (account discovery): a target whose key is already polled keeps its state, its
+   * running poll and its schedule; a new one is polled at once (when the poller runs); one that is gone
+   * stops being served at once, and its running poll, if any, is aborted and never published. Resolves
+   * once the snapshot without the removed targets is published. Returns the targets removed.
+   */
+  async setTargets(targets: readonly PolledTarget[]): Promise<PolledTarget[]> {
+    const current = new Map(this.entries.map((e) => [e.target.key, e]));
+    const next = targets.map((t) => current.get(t.key) ?? newEntry(t));
+    const kept = new Set(next);
+    const removed = this.entries.filter((e) => !kept.has(e));
+    this.entries = next;
+    for (const entry of removed) entry.abort.abort(new PollAborted("Shutdown", "the target is no longer polled"));
+    const snapshot = this.snapshot();
+    this.publishing = this.publishing
+      .then(() => this.options.publish(snapshot))
+      .catch((err: unknown) => this.options.logger.error({ err }, "publishing the snapshot failed"));
+    if (this.timer !== undefined) for (const entry of next) if (!current.has(entry.target.key)) void this.startTarget(entry);
+    await this.publishing;
+    return removed.map((e) => e.target);
   }
 
   /** Polls every target now (joining polls already running) and resolves once all are published. */
   async pollOnce(): Promise<Snapshot> {
-    await Promise.all(this.options.sources.map((_, i) => this.inFlight.get(i)?.done ?? this.startTarget(i)));
+    await Promise.all(this.entries.map((entry) => this.inFlight.get(entry)?.done ?? this.startTarget(entry)));
     await this.publishing;
     return this.snapshot();
   }
 
   private tick(): void {
-    this.options.sources.forEach((_, i) => {
-      const running = this.inFlight.get(i);
+    for (const entry of this.entries) {
+      const running = this.inFlight.get(entry);
       if (!running) {
-        void this.startTarget(i);
-        return;
+        void this.startTarget(entry);
+        continue;
       }
       if (running.deadline !== undefined && running.deadline - this.now() <= DEADLINE_SLACK_MS) {
-        void running.done.then(() => (this.shutdown.signal.aborted || this.inFlight.has(i) ? undefined : this.startTarget(i)));
-        return;
+        void running.done.then(() => (this.shutdown.signal.aborted || this.inFlight.has(entry) || !this.entries.includes(entry) ? undefined : this.startTarget(entry)));
+        continue;
       }
-      const state = this.states[i] as TargetState;
+      const state = entry.state;
       this.options.logger.warn(
         { account_id: state.accountId, region: state.region, interval_ms: this.options.intervalMs },
         "poll skipped: the previous poll of this target is still running",
       );
       this.options.onSkippedPoll?.(state);
-    });
+    }
   }
 
-  private startTarget(index: number): Promise<void> {
-    const entry: { done: Promise<void>; deadline: number | undefined } = { done: Promise.resolve(), deadline: undefined };
+  private startTarget(entry: Entry): Promise<void> {
+    const flight: { done: Promise<void>; deadline: number | undefined } = { done: Promise.resolve(), deadline: undefined };
     // The deadline counts from when the poll gets its slot: waiting behind a hung target costs it nothing.
     const done = this.limit(() => {
-      entry.deadline = this.now() + this.options.timeoutMs;
-      return this.pollSource(index, entry.deadline);
+      flight.deadline = this.now() + this.options.timeoutMs;
+      return this.pollSource(entry, flight.deadline);
     })
       .then((state) => {
-        if (this.shutdown.signal.aborted) return;
-        this.states[index] = state;
+        // Stopping, or the target was removed meanwhile (discovery): its result is not served.
+        if (this.shutdown.signal.aborted || !this.entries.includes(entry)) return;
+        entry.state = state;
         this.options.onPollFinished?.(state);
         const snapshot = this.snapshot();
         this.publishing = this.publishing
@@ -141,18 +174,18 @@ export class Poller {
           .catch((err: unknown) => this.options.logger.error({ err }, "publishing the snapshot failed"));
         return this.publishing;
       })
-      .finally(() => this.inFlight.delete(index));
-    entry.done = done;
-    this.inFlight.set(index, entry);
+      .finally(() => this.inFlight.delete(entry));
+    flight.done = done;
+    this.inFlight.set(entry, flight);
     return done;
   }
 
-  private async pollSource(index: number, deadline: number): Promise<TargetState> {
-    const source = this.options.sources[index] as AssociationSource;
-    const before = this.states[index] as TargetState;
-    if (this.shutdown.signal.aborted) return before;
+  private async pollSource(entry: Entry, deadline: number): Promise<TargetState> {
+    const { source, enricher } = entry.target;
+    const before = entry.state;
+    if (this.shutdown.signal.aborted || entry.abort.signal.aborted) return before;
     const started = performance.now();
-    // One signal per poll: aborted by its deadline or by shutdown, and handed to every AWS call.
+    // One signal per poll: aborted by its deadline, by shutdown, or by the target's removal, and handed to every AWS call.
     const abort = new AbortController();
     // Each AWS request in flight listens on it: with --ssm.enrichment-concurrency up to 32 that is more
     // than Node's default of 10, which would print a (false) leak warning on stderr.
@@ -162,7 +195,9 @@ export class Poller {
       Math.max(0, deadline - this.now()),
     );
     const onShutdown = () => abort.abort(this.shutdown.signal.reason);
+    const onRemoved = () => abort.abort(entry.abort.signal.reason);
     this.shutdown.signal.addEventListener("abort", onShutdown, { once: true });
+    entry.abort.signal.addEventListener("abort", onRemoved, { once: true });
     let accountId = before.accountId ?? source.knownAccountId;
     let operation = source.operations.accountId;
     try {
@@ -171,7 +206,6 @@ export class Poller {
       operation = source.operations.listAssociations;
       const associations = Object.freeze(await settleBy(source.listAssociations(abort.signal), abort.signal));
       // Never fails the poll and never outlasts its deadline: what is not read by then keeps its last details.
-      const enricher = this.options.enrichers?.[index];
       const enrichment = enricher === undefined ? undefined : await enricher.enrich(associations, abort.signal);
       const durationMs = performance.now() - started;
       this.options.logger.debug(
@@ -179,6 +213,7 @@ export class Poller {
         "poll succeeded",
       );
       return {
+        key: entry.target.key,
         region: source.region,
         accountId,
         pending: false,
@@ -194,7 +229,7 @@ export class Poller {
       const error = asPollError(err, operation, source.region);
       const durationMs = performance.now() - started;
       const stale = this.isStale(before);
-      if (!this.shutdown.signal.aborted) {
+      if (!this.shutdown.signal.aborted && !entry.abort.signal.aborted) {
         this.options.logger.warn(
           {
             account_id: accountId,
@@ -215,6 +250,7 @@ export class Poller {
         }
       }
       return {
+        key: entry.target.key,
         region: source.region,
         accountId,
         pending: false,
@@ -229,6 +265,7 @@ export class Poller {
     } finally {
       clearTimeout(timer);
       this.shutdown.signal.removeEventListener("abort", onShutdown);
+      entry.abort.signal.removeEventListener("abort", onRemoved);
     }
   }
 
@@ -237,6 +274,33 @@ export class Poller {
     if (this.options.maxStalenessMs <= 0 || state.lastSuccessSeconds === undefined) return false;
     return this.now() - state.lastSuccessSeconds * 1000 > this.options.maxStalenessMs;
   }
+}
+
+/** A target as the poller keeps it: the latest state, and what aborts its poll when it is removed. */
+interface Entry {
+  readonly target: PolledTarget;
+  state: TargetState;
+  readonly abort: AbortController;
+}
+
+function newEntry(target: PolledTarget): Entry {
+  return {
+    target,
+    abort: new AbortController(),
+    state: {
+      key: target.key,
+      region: target.source.region,
+      accountId: target.source.knownAccountId,
+      pending: true,
+      associations: [],
+      enrichment: undefined,
+      up: false,
+      lastSuccessSeconds: undefined,
+      pollDurationSeconds: 0,
+      lastError: undefined,
+      staleDropped: false,
+    },
+  };
 }
 
 /** Sources reject with AwsCallError; a deadline or shutdown that overtook the source becomes one too. */

@@ -300,3 +300,50 @@ describe("Poller --poll.max-staleness", () => {
     expect((await poller.pollOnce()).targets[0]).toMatchObject({ up: true, associations: [patchBaseline], staleDropped: false });
   });
 });
+
+describe("Poller.setTargets (account discovery)", () => {
+  const target = (key: string, source: FakeSource) => ({ key, source });
+
+  it("keeps the state of a target whose key stays, polls a new one at once, and drops a removed one, even mid-poll, without ever publishing it", async () => {
+    const kept = new FakeSource("us-east-1");
+    const removed = new FakeSource("eu-west-1");
+    const added = new FakeSource("ap-southeast-2");
+    kept.answers.push(() => Promise.resolve([patchBaseline]));
+    const { poller, published } = setup([]);
+    await poller.setTargets([target("a/us-east-1", kept), target("b/eu-west-1", removed)]);
+    poller.start();
+    await waitFor(() => published.at(-1)?.targets.every((t) => !t.pending) || undefined, 2_000, "first polls");
+    const keptState = published.at(-1)?.targets[0];
+    expect(keptState?.associations).toHaveLength(1);
+
+    const hanging = gate();
+    removed.answers.push((signal) => {
+      signal.addEventListener("abort", () => hanging.open([patchBaseline]));
+      return hanging.promise;
+    });
+    (poller as unknown as { tick(): void }).tick(); // a poll of `removed` is now running (kept's too)
+    await waitFor(() => removed.running === 1 || undefined, 2_000, "removed's poll running");
+    const gone = await poller.setTargets([target("a/us-east-1", kept), target("c/ap-southeast-2", added)]);
+    expect(gone.map((t) => t.key)).toEqual(["b/eu-west-1"]);
+    expect(published.at(-1)?.targets.map((t) => [t.key, t.pending])).toEqual([
+      ["a/us-east-1", false],
+      ["c/ap-southeast-2", true],
+    ]);
+    expect(removed.signals.at(-1)?.aborted).toBe(true);
+    await waitFor(() => published.at(-1)?.targets.every((t) => !t.pending) || undefined, 2_000, "the new target's first poll");
+    expect(added.calls).toBe(1);
+    await poller.stop();
+    // Nothing after the removal ever carried the removed target.
+    const removal = published.findIndex((s) => s.targets.some((t) => t.key === "c/ap-southeast-2"));
+    expect(published.slice(removal).some((s) => s.targets.some((t) => t.key === "b/eu-west-1"))).toBe(false);
+    expect(published.at(-1)?.targets[0]?.key).toBe("a/us-east-1");
+  });
+
+  it("before start(), new targets wait for the first tick", async () => {
+    const source = new FakeSource("us-east-1");
+    const { poller } = setup([]);
+    await poller.setTargets([target("a", source)]);
+    expect(source.calls).toBe(0);
+    expect(poller.snapshot().targets.map((t) => t.pending)).toEqual([true]);
+  });
+});

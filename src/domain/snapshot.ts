@@ -2,6 +2,8 @@ import type { Association, AwsCallError, Enrichment } from "./association.js";
 
 /** What the exporter knows about one polled account×region after a poll. */
 export interface TargetState {
+  /** Identifies the target while it is polled (its PolledTarget key): the store caches its rendering under it. */
+  readonly key: string;
   readonly region: string;
   /**
    * The account id, once known (configured, from the role ARN, or from STS). Until then the target

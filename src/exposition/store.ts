@@ -1,4 +1,4 @@
-import type { Snapshot, TargetState } from "../domain/snapshot.js";
+import { isReady, type Snapshot, type TargetState } from "../domain/snapshot.js";
 import type { Logger } from "../log.js";
 import { ScheduleBook } from "../schedule/schedule-book.js";
 import { combine, compressChunk, compressFinal, gzipMember, type Chunk } from "./gzip.js";
@@ -61,10 +61,12 @@ const TAIL_TTL_MS = 1_000;
  */
 export class ExpositionStore {
   private served: Served | undefined;
+  private wasReady = false;
   private headers: Chunk[] | undefined;
-  private readonly cache = new Map<number, RenderedTarget>();
-  /** Per target (by index, like `cache`): its parsed schedules, kept across polls. */
-  private readonly schedules = new Map<number, ScheduleBook>();
+  /** Per target (by its key): its rendering, reused while its state is the same object. */
+  private readonly cache = new Map<string, RenderedTarget>();
+  /** Per target (by its key, like `cache`): its parsed schedules, kept across polls. */
+  private readonly schedules = new Map<string, ScheduleBook>();
   private tails: { readonly at: number; readonly rendering: Promise<Record<Format, Tail>> } | undefined;
   private publishing: Promise<void> = Promise.resolve();
 
@@ -76,6 +78,14 @@ export class ExpositionStore {
     /** Which optional families are served (--ssm.describe-associations). */
     private readonly families: FamilyOptions = {},
   ) {}
+
+  /**
+   * Readiness: every target's first poll has finished in some published snapshot. It stays true after
+   * that: targets added later (account discovery) are polled while the pod keeps serving the others.
+   */
+  ready(): boolean {
+    return this.wasReady;
+  }
 
   /** The snapshot being served, undefined before the first publish. */
   snapshot(): Snapshot | undefined {
@@ -109,16 +119,18 @@ export class ExpositionStore {
     const families = snapshotFamilies(this.families);
     this.headers ??= await Promise.all(families.map((family) => compressChunk(Buffer.from(familyHeader(family), "utf8"))));
     const targets: RenderedTarget[] = [];
-    for (const [index, state] of snapshot.targets.entries()) {
-      let rendered = this.cache.get(index);
+    for (const state of snapshot.targets) {
+      let rendered = this.cache.get(state.key);
       if (rendered?.state !== state) {
-        rendered = await this.renderTarget(index, state);
-        this.cache.set(index, rendered);
+        rendered = await this.renderTarget(state);
+        this.cache.set(state.key, rendered);
       }
       targets.push(rendered);
     }
-    for (const index of [...this.cache.keys()]) if (index >= snapshot.targets.length) this.cache.delete(index);
-    for (const index of [...this.schedules.keys()]) if (index >= snapshot.targets.length) this.schedules.delete(index);
+    // Targets no longer polled (discovery removed them) take their rendering and schedules with them.
+    const keys = new Set(snapshot.targets.map((t) => t.key));
+    for (const key of [...this.cache.keys()]) if (!keys.has(key)) this.cache.delete(key);
+    for (const key of [...this.schedules.keys()]) if (!keys.has(key)) this.schedules.delete(key);
 
     const ordered: Chunk[] = [];
     families.forEach((_, i) => {
@@ -137,6 +149,7 @@ export class ExpositionStore {
       ...sums,
       seriesCount: targets.reduce((n, t) => n + t.seriesCount, 0),
     };
+    if (isReady(snapshot)) this.wasReady = true;
     this.selfMetrics.publish(snapshot);
     // A finished poll changed the counters too: the next scrape renders them anew, never from before it.
     this.tails = undefined;
@@ -146,11 +159,11 @@ export class ExpositionStore {
    * One target's chunks. A schedule expression met for the first time (per association version) that
    * is not understood is logged and counted here; the association's other series are rendered as ever.
    */
-  private async renderTarget(index: number, state: TargetState): Promise<RenderedTarget> {
-    let book = this.schedules.get(index);
+  private async renderTarget(state: TargetState): Promise<RenderedTarget> {
+    let book = this.schedules.get(state.key);
     if (!book) {
       book = new ScheduleBook();
-      this.schedules.set(index, book);
+      this.schedules.set(state.key, book);
     }
     const { families, seriesCount, schedulesNotUnderstood } = renderTargetFamilies(state, book, this.families);
     for (const { association, reason } of schedulesNotUnderstood) {

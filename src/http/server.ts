@@ -6,7 +6,7 @@ import type { TLSSocket } from "node:tls";
 import express, { type Request, type Response } from "express";
 import { pinoHttp } from "pino-http";
 import type { Logger } from "../log.js";
-import { describeTarget, isReady, pendingTargets } from "../domain/snapshot.js";
+import { describeTarget, pendingTargets } from "../domain/snapshot.js";
 import type { ExpositionStore, Format } from "../exposition/store.js";
 import type { BuildInfo } from "../version.js";
 import { clientCertProblem, clientCertServerOptions, secureContextOptions } from "../web/tls-options.js";
@@ -79,7 +79,7 @@ function probeRoutes(store: ExpositionStore): Routes {
     },
     "/readyz": (_req, res) => {
       const snapshot = store.snapshot();
-      if (isReady(snapshot)) {
+      if (store.ready()) {
         res.status(200).type("text/plain").send("ready\n");
         return;
       }

@@ -13,6 +13,7 @@ const sortedLines = (text: string): string[] =>
     .sort();
 
 const polled: TargetState = {
+  key: "0",
   region: "us-east-1",
   accountId: "123456789012",
   pending: false,

@@ -22,6 +22,10 @@ export interface CliOptions {
   credentialLifetimeSeconds?: number | undefined;
   churnEveryMs: number | undefined;
   churnCount: number;
+  /** Accounts of a generated AWS Organizations organization, the management account (= accountId) included; 0 = none. */
+  orgAccounts?: number;
+  /** Associations per region for each ACTIVE org member that has no data otherwise (default 0: empty listings). */
+  orgMemberAssociations?: number;
 }
 
 export interface CliIo {
@@ -37,7 +41,7 @@ export interface RunningCli {
 /** Parses user arguments (without `node cli.js`). Throws CommanderError on bad input or --help. */
 export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
   const program = new Command("ssm-simulator")
-    .description("Simulated AWS SSM (ListAssociations, DescribeAssociation, DescribeAssociationExecutions, DescribeAssociationExecutionTargets, ListTagsForResource) and STS (GetCallerIdentity, AssumeRole) endpoint for demos and tests")
+    .description("Simulated AWS SSM (ListAssociations, DescribeAssociation, DescribeAssociationExecutions, DescribeAssociationExecutionTargets, ListTagsForResource), STS (GetCallerIdentity, AssumeRole) and Organizations (ListRoots, ListAccounts, ListAccountsForParent, ListChildren, DescribeOrganization) endpoint for demos and tests")
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 = any free port)", parsePort, 4566)
     .option("--regions <list>", "comma-separated regions to fill with data", parseList, ["us-east-1"])
@@ -49,6 +53,8 @@ export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
     .option("--credential-lifetime <duration>", "lifetime of AssumeRole credentials, whole seconds (e.g. 20s, 15m)", parseLifetime)
     .option("--churn-every <duration>", "flip statuses of a few associations this often, and run what came due (e.g. 15s, 1m)", parseDuration)
     .option("--churn-count <n>", "associations flipped per churn tick and scope", parseCount, 3)
+    .option("--org-accounts <n>", "make an AWS Organizations organization of n accounts (seeded by --seed) managed by --account-id; --access-key and --role accounts become members; 0 = no organization", parseCount, 0)
+    .option("--org-member-associations <n>", "associations per region for each other ACTIVE organization member (default: none)", parseCount, 0)
     .exitOverride()
     .allowExcessArguments(false);
   if (io !== undefined) program.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
@@ -65,6 +71,8 @@ export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
     credentialLifetime?: number;
     churnEvery?: number;
     churnCount: number;
+    orgAccounts: number;
+    orgMemberAssociations: number;
   }>();
   return {
     host: o.host,
@@ -78,6 +86,8 @@ export function parseCliArgs(argv: readonly string[], io?: CliIo): CliOptions {
     credentialLifetimeSeconds: o.credentialLifetime,
     churnEveryMs: o.churnEvery,
     churnCount: o.churnCount,
+    orgAccounts: o.orgAccounts,
+    orgMemberAssociations: o.orgMemberAssociations,
   };
 }
 
@@ -100,6 +110,24 @@ export async function runCli(options: CliOptions, io: CliIo): Promise<RunningCli
   const scopes: Required<SimScope>[] = accounts.flatMap((accountId) => options.regions.map((region) => ({ accountId, region })));
   // Accounts get different seeds so their association ids differ.
   scopes.forEach((scope) => sim.generate(scope, options.associations, options.seed + accounts.indexOf(scope.accountId)));
+  const orgAccounts = options.orgAccounts ?? 0;
+  if (orgAccounts > 0) {
+    const members = sim.organization().generateOrganization({
+      accounts: Math.max(orgAccounts, accounts.length),
+      seed: options.seed,
+      managementAccountId: options.accountId,
+      memberAccountIds: accounts.filter((a) => a !== options.accountId),
+    });
+    const others = members.filter((a) => a.State === "ACTIVE" && !accounts.includes(a.Id));
+    const memberAssociations = options.orgMemberAssociations ?? 0;
+    if (memberAssociations > 0) {
+      others.forEach((a, i) => {
+        // Seeds after the ones above, so member association ids differ from theirs and each other's.
+        for (const region of options.regions) sim.generate({ accountId: a.Id, region }, memberAssociations, options.seed + accounts.length + i);
+      });
+    }
+    io.err(`organization ${sim.organization().describe().Id}: ${members.length} accounts, ${sim.organization().organizationalUnits().length} OUs, management account ${options.accountId}`);
+  }
   io.out(running.url);
 
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import type { RolePolicy } from "./assumed-roles.js";
 import { UnknownAssociationError } from "./errors.js";
+import { NoOrganizationError, UnknownOrganizationEntityError } from "./organization.js";
+import { ControlError, json, notAllowed, only, parse } from "./control-http.js";
+import { ORGANIZATION_ROUTE, organizationRoute } from "./organization-routes.js";
 import { mulberry32 } from "./rng.js";
 import type { Simulator } from "./simulator.js";
 import {
@@ -12,6 +15,8 @@ import {
   type SimResponse,
   type SimScope,
 } from "./types.js";
+
+export { json } from "./control-http.js";
 
 /** Every control route lives under this prefix, out of the way of the AWS protocols on `POST /`. */
 export const CONTROL_PREFIX = "/_sim/";
@@ -61,15 +66,6 @@ const lifetimeSchema = z.strictObject({ seconds: z.number().int().positive().nul
 const expireSchema = z.strictObject({ accessKeyId: z.string().min(1).optional() }).nullable();
 const churnSchema = z.strictObject({ count: z.number().int().min(0), seed: z.number().int().optional() });
 
-class ControlError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * The simulator's own JSON API, for the demo and out-of-process tests. Scope comes from the query
  * (`?region=&account=`). Returns 400 with `{ "error": "..." }` for bad requests.
@@ -79,7 +75,8 @@ export function handleControlRequest(sim: Simulator, method: string, url: URL, b
     return route(sim, method, url, body);
   } catch (err) {
     if (err instanceof ControlError) return json(err.status, { error: err.message });
-    if (err instanceof UnknownAssociationError) return json(404, { error: err.message });
+    if (err instanceof UnknownAssociationError || err instanceof UnknownOrganizationEntityError) return json(404, { error: err.message });
+    if (err instanceof NoOrganizationError) return json(409, { error: err.message });
     if (err instanceof TypeError || err instanceof RangeError) return json(400, { error: err.message });
     return json(500, { error: err instanceof Error ? err.message : String(err) });
   }
@@ -90,6 +87,8 @@ function route(sim: Simulator, method: string, url: URL, body: string): SimRespo
   const path = parts.join("/");
 
   if (path === "health") return only(method, "GET", () => json(200, { ok: true }));
+
+  if (parts[0] === ORGANIZATION_ROUTE) return organizationRoute(sim, method, parts.slice(1), body);
 
   if (path === "associations") {
     if (method === "GET") return json(200, sim.getAssociations(scopeOf(url)));
@@ -263,38 +262,8 @@ function scopeOf(url: URL): SimScope {
   return { region, accountId: account };
 }
 
-function parse<T>(schema: z.ZodType<T>, body: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(body === "" ? "null" : body);
-  } catch {
-    throw new ControlError(400, "request body is not valid JSON");
-  }
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const detail = result.error.issues
-      .map((i) => `${i.path.length > 0 ? i.path.join(".") : "body"}: ${i.message}`)
-      .join("; ");
-    throw new ControlError(400, `invalid request body: ${detail}`);
-  }
-  return result.data;
-}
-
-function only(method: string, allowed: string, handle: () => SimResponse): SimResponse {
-  return method === allowed ? handle() : notAllowed(method, [allowed]);
-}
-
-function notAllowed(method: string, allowed: string[]): SimResponse {
-  const res = json(405, { error: `method ${method} not allowed; use ${allowed.join(" or ")}` });
-  res.headers.allow = allowed.join(", ");
-  return res;
-}
-
 /** JSON turns Infinity into null; say "until cleared" explicitly instead. */
 function jsonSafeFault<T extends { count: number }>(f: T): Omit<T, "count"> & { count: number | "until-cleared" } {
   return { ...f, count: Number.isFinite(f.count) ? f.count : "until-cleared" };
 }
 
-export function json(status: number, value: unknown): SimResponse {
-  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(value) };
-}

@@ -29,6 +29,8 @@ describe("simulator CLI flags", () => {
       credentialLifetimeSeconds: undefined,
       churnEveryMs: undefined,
       churnCount: 3,
+      orgAccounts: 0,
+      orgMemberAssociations: 0,
     });
   });
 

@@ -117,6 +117,11 @@ describe("control API over HTTP", () => {
         ListTagsForResource: 0,
         GetCallerIdentity: 0,
         AssumeRole: 0,
+        ListRoots: 0,
+        ListAccounts: 0,
+        ListAccountsForParent: 0,
+        ListChildren: 0,
+        DescribeOrganization: 0,
       },
       calls: [{ operation: "ListAssociations", accountId: "123456789012", region: "us-west-2", count: 2 }],
     });

@@ -5,6 +5,7 @@ import {
   ListChildrenCommand,
   ListRootsCommand,
   OrganizationsClient,
+  type OrganizationsClientConfig,
   paginateListAccounts,
   type Account,
 } from "@aws-sdk/client-organizations";
@@ -33,7 +34,7 @@ beforeEach(() => {
 });
 
 /** A real SDK client; one attempt, so call counts equal requests. */
-function orgClient(accessKeyId = "AKIDMANAGEMENT", extra: { requestHandler?: unknown } = {}): OrganizationsClient {
+function orgClient(accessKeyId = "AKIDMANAGEMENT", extra: Partial<OrganizationsClientConfig> = {}): OrganizationsClient {
   return new OrganizationsClient({
     region: "us-east-1",
     endpoint: server.url,

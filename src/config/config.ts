@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
-import { loadTargetsFile } from "./file.js";
+import { loadConfigFile } from "./file.js";
 import { ASSOCIATION_FILTER_KEYS, ConfigError, filterField, regionField, type AssociationFilter } from "./fields.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { TAG_KEY_PATTERN, tagLabels, type TagLabel } from "./tag-labels.js";
@@ -35,6 +35,11 @@ export interface Config {
   readonly targets: readonly TargetConfig[];
   /** The file the targets came from, if any. */
   readonly configFile: string | undefined;
+  /**
+   * The config file's organization section: its ACTIVE accounts are discovered with AWS Organizations
+   * every `intervalMs` (--discovery.interval) and polled next to `targets`; undefined = no discovery.
+   */
+  readonly discovery: { readonly organization: OrganizationConfig; readonly intervalMs: number } | undefined;
   readonly log: { readonly level: LogLevel };
   /**
    * --once: poll every target once, write the exposition and exit (no listener; --web.*, --poll.interval
@@ -67,6 +72,25 @@ export interface EnrichmentConfig {
   readonly intervalMs: number;
   /** --ssm.enrichment-concurrency: these calls in flight at once per account×region target. */
   readonly concurrency: number;
+}
+
+/** The config file's `organization:` section, validated. */
+export interface OrganizationConfig {
+  /** The role Organizations is called through (management or delegated administrator account); undefined = the default chain. */
+  readonly roleArn: string | undefined;
+  readonly externalId: string | undefined;
+  readonly sessionName: string;
+  /** The role assumed in each discovered account: an IAM role ARN with `{account_id}`. */
+  readonly memberRole: string;
+  readonly memberExternalId: string | undefined;
+  readonly memberSessionName: string;
+  readonly regions: readonly string[];
+  readonly filters: readonly AssociationFilter[];
+  /** Only these accounts (undefined = all). */
+  readonly includeAccounts: readonly string[] | undefined;
+  readonly excludeAccounts: readonly string[];
+  /** Only accounts under these roots or organizational units, recursively (undefined = ListAccounts, every account). */
+  readonly organizationalUnits: readonly string[] | undefined;
 }
 
 /** One set of credentials (the default chain, or a role assumed with it) and the regions polled with it. */
@@ -122,6 +146,7 @@ const FLAGS = [
   { flag: "ssm.failed-targets.max-per-association", valueName: "n", defaultValue: "20", description: "with --ssm.failed-targets: failed targets exported per association at most (1 to 1000); the others are counted in aws_ssm_association_failed_targets_left_out" },
   { flag: "ssm.failed-targets.max-per-account-region", valueName: "n", defaultValue: "1000", description: "with --ssm.failed-targets: failed targets exported per account×region target at most, in listing order (1 to 100000); the others are counted in aws_ssm_association_failed_targets_left_out" },
   { flag: "ssm.enrichment-concurrency", valueName: "n", defaultValue: "4", description: "DescribeAssociation, ListTagsForResource and failed-target calls in flight at once per account×region target (1 to 32)" },
+  { flag: "discovery.interval", valueName: "duration", defaultValue: "1h", description: "with an organization section in --config.file: how often the organization's accounts are listed again (1m to 1d); new accounts start being polled, closed or removed ones stop" },
   { flag: "shard", valueName: "i", description: "with --total-shards: this replica's shard, 0 to n-1; it polls only the account×region targets whose stable hash of (account id, region) falls in it, so n replicas poll every target exactly once between them (default: 0)" },
   { flag: "total-shards", valueName: "n", defaultValue: "1", description: "number of shards (replicas) the targets are split into, 1 to 1000; 1 = no sharding" },
   { flag: "shard.pod-name", valueName: "name", description: "take the shard from the ordinal at the end of this pod name (ssm-association-exporter-2 → 2), as a StatefulSet names its pods; instead of --shard" },
@@ -335,14 +360,16 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
 
   const shard = checkShard(raw("shard"), raw("shard.pod-name"), check("total-shards", wholeNumberField(1, 1_000)), problems);
 
+  const discoveryIntervalMs = check("discovery.interval", durationField(60_000, 86_400_000));
   const configFile = raw("config.file");
   let targets: readonly TargetConfig[] | undefined;
+  let organization: OrganizationConfig | undefined;
   if (typeof configFile.value === "string" && configFile.value !== "") {
     for (const flag of ["aws.region", "ssm.filter"] as const) {
       if (raw(flag).value !== undefined) problems.push(`${raw(flag).origin}: cannot be combined with ${configFile.origin}; list regions and filters in the file`);
     }
     try {
-      targets = loadTargetsFile(configFile.value);
+      ({ targets, organization } = loadConfigFile(configFile.value));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(...err.problems);
@@ -353,7 +380,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     targets = [{ roleArn: undefined, externalId: undefined, sessionName: DEFAULT_SESSION_NAME, accountId: undefined, regions: resolved, filters }];
   }
 
-  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets || !describeIntervalMs || !enrichmentConcurrency || !maxFailedPerAssociation || !maxFailedPerAccountRegion || !shard) {
+  if (problems.length > 0 || !listen || !telemetryPath || !intervalMs || maxStalenessMs === undefined || !requestTimeoutMs || !maxAttempts || !concurrency || !level || !targets || !describeIntervalMs || !enrichmentConcurrency || !maxFailedPerAssociation || !maxFailedPerAccountRegion || !shard || !discoveryIntervalMs) {
     throw new ConfigError(problems);
   }
   const config: Config = {
@@ -368,6 +395,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     aws: { requestTimeoutMs, maxAttempts },
     targets,
     configFile: typeof configFile.value === "string" && configFile.value !== "" ? configFile.value : undefined,
+    discovery: organization && { organization, intervalMs: discoveryIntervalMs },
     log: { level },
     once,
     enrichment:

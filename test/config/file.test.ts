@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadTargetsFile } from "../../src/config/file.js";
+import { loadConfigFile, loadTargetsFile, memberRoleArn } from "../../src/config/file.js";
 import { ConfigError, parseCommandLine } from "../../src/config/config.js";
 
 const dir = fileURLToPath(new URL("../fixtures/config/", import.meta.url));
@@ -56,6 +56,30 @@ describe("config file", () => {
     ]);
   });
 
+  it("reads an organization section next to targets", () => {
+    expect(loadConfigFile(fixture("organization.ok.yaml"))).toEqual({
+      targets: [{ roleArn: undefined, externalId: undefined, sessionName: "ssm-association-exporter", accountId: "012345678901", regions: ["us-east-1"], filters: [] }],
+      organization: {
+        roleArn: "arn:aws:iam::111122223333:role/organizations-reader",
+        externalId: undefined,
+        sessionName: "ssm-association-exporter",
+        memberRole: "arn:aws:iam::{account_id}:role/ssm-association-exporter",
+        memberExternalId: "fleet-2026",
+        memberSessionName: "ssm-association-exporter",
+        regions: ["us-east-1", "eu-west-1"],
+        filters: [{ key: "AssociationStatusName", value: "Failed" }],
+        includeAccounts: undefined,
+        excludeAccounts: ["444455556666"],
+        organizationalUnits: ["ou-ab12-abcdefgh", "r-ab12"],
+      },
+    });
+    expect(memberRoleArn("arn:aws:iam::{account_id}:role/ssm-association-exporter", "210987654321")).toBe("arn:aws:iam::210987654321:role/ssm-association-exporter");
+    const config = parseCommandLine([`--config.file=${fixture("organization.ok.yaml")}`, "--discovery.interval=15m"], {}, "0");
+    if (config.kind !== "run") throw new Error("expected a run");
+    expect(config.config.discovery?.intervalMs).toBe(900_000);
+    expect(config.config.discovery?.organization.regions).toEqual(["us-east-1", "eu-west-1"]);
+  });
+
   it("reads account ids: quoted, 12 digits, leading zeros kept", () => {
     expect(loadTargetsFile(fixture("account-ids.ok.yaml")).map((t) => [t.roleArn, t.accountId])).toEqual([
       [undefined, "012345678901"],
@@ -81,7 +105,14 @@ describe("config file", () => {
     ],
     "duplicate-target.bad.yaml": ['targets[1].regions[0]: "eu-west-1" is already polled with the same credentials by targets[0]'],
     "empty.bad.yaml": ["targets: must list at least one target"],
-    "unknown-top-level.bad.yaml": ["targets: is missing: list the targets to poll", 'unknown key "target"'],
+    "organization.bad.yaml": [
+      'organization.member_role: "arn:aws:iam::123456789012:role/fixed" is not an IAM role ARN with {account_id} for the account (arn:aws:iam::{account_id}:role/NAME)',
+      'organization.organizational_units[0]: "ou-nope" is not a root (r-…) or organizational unit (ou-…-…) id',
+      "organization.external_id: needs role_arn: an external id is only sent when assuming a role",
+      'organization.regions[1]: "us-east-1" is listed twice',
+      'organization.include_accounts[0]: "111122223333" is also in exclude_accounts',
+    ],
+    "unknown-top-level.bad.yaml": ['unknown key "target"', "targets: is missing: list the targets to poll (or discover them with an organization section)"],
   };
 
   it.each(Object.entries(bad))("%s: names the offending entry, one line per problem", (name, expected) => {
@@ -97,7 +128,7 @@ describe("config file", () => {
   it("has a test for every fixture", () => {
     const fixtures = readdirSync(dir);
     expect(fixtures.filter((f) => f.endsWith(".bad.yaml")).sort()).toEqual([...Object.keys(bad), "not-yaml.bad.yaml"].sort());
-    expect(fixtures.filter((f) => f.endsWith(".ok.yaml")).sort()).toEqual(["account-ids.ok.yaml", "multi-account.ok.yaml", "single-account.ok.yaml"]);
+    expect(fixtures.filter((f) => f.endsWith(".ok.yaml")).sort()).toEqual(["account-ids.ok.yaml", "multi-account.ok.yaml", "organization.ok.yaml", "single-account.ok.yaml"]);
   });
 
   it("is read through --config.file and SSM_EXPORTER_CONFIG_FILE", () => {

@@ -37,13 +37,13 @@ const objectsOf = (name: string): K8sObject[] => {
   return objects;
 };
 
-// --- Accessors for the parts of a Deployment the tests look at -------------------------------------------
+// --- Accessors for the parts of the workload (a Deployment, or a StatefulSet when sharded) the tests look at
 
 interface Container {
   name: string;
   image: string;
   args?: string[];
-  env?: Array<{ name: string; value?: string }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: Json }>;
   ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
   livenessProbe?: Json;
   readinessProbe?: Json;
@@ -60,13 +60,23 @@ interface PodSpec {
   volumes?: Array<{ name: string; emptyDir?: Json; configMap?: { name: string } }>;
   [field: string]: unknown;
 }
-interface DeploymentSpec {
+interface WorkloadSpec {
+  replicas?: number;
   selector: { matchLabels: Record<string, string> };
   template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
+  [field: string]: unknown;
 }
 
-const deploymentOf = (objects: readonly K8sObject[]) => only(objects, "Deployment").spec as DeploymentSpec;
+/** The exporter's one workload: the Deployment, or (sharding.enabled) the StatefulSet; never both. */
+function workload(objects: readonly K8sObject[]): K8sObject {
+  const found = objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
+  if (found.length !== 1) throw new Error(`${found.length} Deployments and StatefulSets, expected 1`);
+  return found[0] as K8sObject;
+}
+const deploymentOf = (objects: readonly K8sObject[]) => workload(objects).spec as WorkloadSpec;
 const podOf = (objects: readonly K8sObject[]) => deploymentOf(objects).template.spec;
+/** The Service in front of the exporter (not the StatefulSet's headless one). */
+const serviceOf = (objects: readonly K8sObject[]) => only(objects.filter((o) => !o.metadata.name.endsWith("-headless")), "Service");
 function exporterContainer(objects: readonly K8sObject[]): Container {
   const containers = podOf(objects).containers;
   expect(containers.map((c) => c.name)).toEqual(["exporter"]);
@@ -88,11 +98,18 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /**
  * The exporter's own parse of the rendered arguments, as the pod would run them: `--config.file` points at
- * the rendered targets ConfigMap's file (after checking that the pod mounts it there), and the SDK's default
- * region is the pod's AWS_REGION (us-east-1 when unset, as if the node's environment supplied one).
+ * the rendered targets ConfigMap's file (after checking that the pod mounts it there), the SDK's default
+ * region is the pod's AWS_REGION (us-east-1 when unset, as if the node's environment supplied one), and
+ * `$(POD_NAME)`, which the kubelet expands from the downward API, is the StatefulSet's pod of ordinal `ordinal`.
  */
-function exporterConfig(name: string, objects: readonly K8sObject[]): Config {
-  const args = [...argsOf(objects)];
+function exporterConfig(name: string, objects: readonly K8sObject[], ordinal = 1): Config {
+  const podName = exporterContainer(objects).env?.find((e) => e.name === "POD_NAME");
+  const args = argsOf(objects).map((a) => {
+    if (!a.includes("$(POD_NAME)")) return a;
+    expect(podName?.valueFrom, "POD_NAME from the downward API").toEqual({ fieldRef: { fieldPath: "metadata.name" } });
+    expect(workload(objects).kind).toBe("StatefulSet");
+    return a.replaceAll("$(POD_NAME)", `${workload(objects).metadata.name}-${ordinal}`);
+  });
   const file = flagValue(args, "--config.file");
   if (file !== undefined) {
     const local = join(scratch, `${name.replace(/\W/g, "_")}.targets.yaml`);
@@ -137,7 +154,9 @@ describe("helm template", () => {
     const objects = objectsOf(name);
     for (const object of objects) validateObject(object);
     const kinds = objects.map((o) => o.kind);
-    for (const kind of ["ServiceAccount", "Service", "Deployment"]) expect(kinds.filter((k) => k === kind), kind).toHaveLength(1);
+    const sharded = kinds.includes("StatefulSet");
+    const expected: Record<string, number> = { ServiceAccount: 1, Service: sharded ? 2 : 1, Deployment: sharded ? 0 : 1, StatefulSet: sharded ? 1 : 0 };
+    for (const [kind, count] of Object.entries(expected)) expect(kinds.filter((k) => k === kind), kind).toHaveLength(count);
     const ids = objects.map((o) => `${o.kind}/${o.metadata.name}`);
     expect(new Set(ids).size, ids.join(", ")).toBe(ids.length);
   });
@@ -214,16 +233,16 @@ describe("the pod", () => {
       expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "probe", scheme: "HTTP" });
       expect(container.ports).toEqual([http, { name: "probe", containerPort: web.probe.port, protocol: "TCP" }]);
     }
-    const service = only(objects, "Service").spec as { ports: Array<{ name: string; targetPort: unknown }>; selector: Record<string, string> };
+    const service = serviceOf(objects).spec as { ports: Array<{ name: string; targetPort: unknown }>; selector: Record<string, string> };
     expect(service.ports.map((p) => [p.name, p.targetPort])).toEqual([["http", "http"]]);
   });
 
-  it.each(CASES)("of %s is selected by its Deployment and Service", (name) => {
+  it.each(CASES)("of %s is selected by its Deployment (or StatefulSet) and Service", (name) => {
     const objects = objectsOf(name);
     const deployment = deploymentOf(objects);
     const podLabels = deployment.template.metadata.labels;
     expect(podLabels).toMatchObject(deployment.selector.matchLabels);
-    expect(podLabels).toMatchObject((only(objects, "Service").spec as { selector: Record<string, string> }).selector);
+    expect(podLabels).toMatchObject((serviceOf(objects).spec as { selector: Record<string, string> }).selector);
   });
 
   it.each(CASES)("of %s has a memory request and limit and no CPU limit", (name) => {
@@ -253,8 +272,9 @@ describe("the exporter's arguments", () => {
   it("cover every flag of the exporter across the ci files", () => {
     const help = parseCommandLine(["--help"], {}, pkgVersion);
     if (help.kind !== "help") throw new Error("--help gave no help text");
-    // One-shot mode is for cron and the textfile collector, never for a Deployment.
-    const notForADeployment = new Set(["--help", "--version", "--once", "--once.output"]);
+    // One-shot mode is for cron and the textfile collector, never for a Deployment. A fixed --shard is for a
+    // hand-written workload per shard; the chart's StatefulSet gives each pod its shard by --shard.pod-name.
+    const notForADeployment = new Set(["--help", "--version", "--once", "--once.output", "--shard"]);
     const flags = [...new Set([...help.text.matchAll(/^\s*(--[a-z][a-z.-]*)/gm)].map((m) => m[1] ?? ""))].filter((f) => !notForADeployment.has(f)).sort();
     expect(flags.length).toBeGreaterThanOrEqual(8);
     const passed = new Set(CASES.flatMap(([name]) => argsOf(objectsOf(name)).map((a) => a.split("=")[0] ?? "")));
@@ -482,7 +502,7 @@ describe("the ServiceMonitor", () => {
       namespaceSelector: { matchNames: string[] };
       endpoints: Json[];
     };
-    const service = only(objects, "Service");
+    const service = serviceOf(objects);
     expect(service.metadata.labels).toMatchObject(monitor.selector.matchLabels);
     expect(monitor.namespaceSelector.matchNames).toEqual([NAMESPACE]);
     expect(monitor.endpoints).toHaveLength(1);
@@ -495,6 +515,105 @@ describe("the ServiceMonitor", () => {
       relabelings: values.relabelings,
       metricRelabelings: values.metricRelabelings,
     });
+  });
+});
+
+describe("sharding", () => {
+  const SHARDED = "ci/sharded-values.yaml";
+  const shards = (chartYaml("ci", "sharded-values.yaml").sharding as { replicas: number }).replicas;
+
+  it("is off by default: one Deployment of one pod, no StatefulSet, no headless Service, no shard flags", () => {
+    const objects = objectsOf("defaults");
+    expect(only(objects, "Deployment").spec).toMatchObject({ replicas: 1 });
+    expect(objects.filter((o) => o.kind === "StatefulSet" || o.metadata.name.endsWith("-headless"))).toEqual([]);
+    expect(argsOf(objects).filter((a) => a.includes("shard"))).toEqual([]);
+    expect(exporterContainer(objects).env).toBeUndefined();
+    expect(exporterConfig("defaults", objects).shard).toEqual({ index: 0, total: 1 });
+  });
+
+  it(`of ${SHARDED} renders a StatefulSet of sharding.replicas pods, started in parallel, governed by a headless Service`, () => {
+    const objects = objectsOf(SHARDED);
+    expect(shards).toBeGreaterThan(2);
+    expect(objects.filter((o) => o.kind === "Deployment")).toEqual([]);
+    const statefulSet = only(objects, "StatefulSet");
+    expect(statefulSet.metadata.name).toBe("demo-ssm-association-exporter");
+    const spec = statefulSet.spec as WorkloadSpec;
+    expect(spec).toMatchObject({ replicas: shards, serviceName: "demo-ssm-association-exporter-headless", podManagementPolicy: "Parallel" });
+    // Nothing is stored: no volume claims.
+    expect(spec.volumeClaimTemplates).toBeUndefined();
+    const headless = only(objects, "Service", "-headless");
+    expect(headless.metadata.name).toBe(spec.serviceName);
+    expect(headless.spec).toMatchObject({ clusterIP: "None", ports: [{ name: "http", targetPort: "http" }] });
+    expect(spec.template.metadata.labels).toMatchObject((headless.spec as { selector: Record<string, string> }).selector);
+    expect(spec.template.metadata.labels).toMatchObject(spec.selector.matchLabels);
+  });
+
+  it(`of ${SHARDED} runs the same pod as the Deployment, plus POD_NAME and the two shard flags`, async () => {
+    const sharded = objectsOf(SHARDED);
+    const { sharding: _sharding, ...unshardedValues } = chartYaml("ci", "sharded-values.yaml");
+    const unsharded = await template({ values: unshardedValues });
+    const container = exporterContainer(sharded);
+    expect(container.env?.[0]).toEqual({ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
+    const shardArgs = ["--shard.pod-name=$(POD_NAME)", `--total-shards=${shards}`];
+    expect(argsOf(sharded).filter((a) => !argsOf(unsharded).includes(a))).toEqual(shardArgs);
+    // Apart from those, the pod template is the Deployment's, byte for byte.
+    const withoutShardBits = structuredClone(deploymentOf(sharded).template);
+    const c = withoutShardBits.spec.containers[0] as Container;
+    c.args = c.args?.filter((a) => !shardArgs.includes(a));
+    c.env = c.env?.filter((e) => e.name !== "POD_NAME");
+    if (c.env?.length === 0) delete c.env;
+    expect(withoutShardBits).toEqual(deploymentOf(unsharded).template);
+  });
+
+  it.each([0, 1, 2])(`of ${SHARDED} gives the pod of ordinal %i that shard of sharding.replicas, as the exporter parses it`, (ordinal) => {
+    expect(exporterConfig(SHARDED, objectsOf(SHARDED), ordinal).shard).toEqual({ index: ordinal, total: shards });
+  });
+
+  it("passes sharding.replicas as --total-shards, up to 1000 (the exporter's limit)", async () => {
+    const objects = await template({ values: { config: { regions: ["us-east-1"] }, sharding: { enabled: true, replicas: 1000 } } });
+    expect((only(objects, "StatefulSet").spec as WorkloadSpec).replicas).toBe(1000);
+    expect(exporterConfig("thousand", objects, 999).shard).toEqual({ index: 999, total: 1000 });
+  });
+
+  it(`of ${SHARDED}: the ServiceMonitor scrapes every shard through the plain Service, never twice through the headless one`, () => {
+    const objects = objectsOf(SHARDED);
+    const monitor = only(objects, "ServiceMonitor").spec as {
+      selector: { matchLabels: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
+    };
+    /** Does the ServiceMonitor's label selector select this Service? (matchLabels and DoesNotExist are all it uses.) */
+    const selects = (service: K8sObject) => {
+      const labels = service.metadata.labels ?? {};
+      const expressions = monitor.selector.matchExpressions ?? [];
+      for (const e of expressions) expect(e.operator).toBe("DoesNotExist");
+      return Object.entries(monitor.selector.matchLabels).every(([k, v]) => labels[k] === v) && expressions.every((e) => !(e.key in labels));
+    };
+    const services = objects.filter((o) => o.kind === "Service");
+    expect(services.filter(selects).map((o) => o.metadata.name)).toEqual([serviceOf(objects).metadata.name]);
+    // The plain Service selects every pod of the StatefulSet: each is its own endpoint, so each shard is scraped.
+    expect(deploymentOf(objects).template.metadata.labels).toMatchObject((serviceOf(objects).spec as { selector: Record<string, string> }).selector);
+    // Unsharded, the ServiceMonitor's selector is as it always was.
+    expect(only(objectsOf("ci/full-values.yaml"), "ServiceMonitor").spec).not.toHaveProperty("selector.matchExpressions");
+  });
+
+  it("keeps the headless Service's name within 63 characters", async () => {
+    const objects = await template({ values: { fullnameOverride: "x".repeat(63), config: { regions: ["us-east-1"] }, sharding: { enabled: true } } });
+    const name = only(objects, "Service", "-headless").metadata.name;
+    expect(name).toBe(`${"x".repeat(54)}-headless`);
+    expect((only(objects, "StatefulSet").spec as WorkloadSpec).serviceName).toBe(name);
+  });
+
+  it.each<[string, object, string]>([
+    ["replicaCount 2 without sharding", { replicaCount: 2 }, "replicaCount 2 without sharding.enabled"],
+    ["replicaCount 2 with sharding", { replicaCount: 2, sharding: { enabled: true } }, "replicaCount 2 cannot be combined with sharding.enabled"],
+    ["replicaCount 0 with sharding", { replicaCount: 0, sharding: { enabled: true } }, "replicaCount 0 cannot be combined with sharding.enabled"],
+  ])("refuses %s, naming the keys", async (_name, values, message) => {
+    const result = await templateRun({ values: { config: { regions: ["us-east-1"] }, ...values } });
+    expect(result.ok).toBe(false);
+    expect(result.stderr).toContain(message);
+  });
+
+  it("lets replicaCount 0 stop the unsharded Deployment", async () => {
+    expect(only(await template({ values: { replicaCount: 0 } }), "Deployment").spec).toMatchObject({ replicas: 0 });
   });
 });
 
@@ -542,6 +661,12 @@ describe("values.schema.json, as Helm applies it", () => {
     ["an empty exporter job regex", { prometheusRule: { exporterJobRegex: "" } }, "at '/prometheusRule/exporterJobRegex'"],
     ["an alertmanagerConfig namespace (it must be the release's)", { alertmanagerConfig: { namespace: "other" } }, "additional properties 'namespace' not allowed"],
     ["an unknown key under service", { service: { nodePort: 30000 } }, "at '/service': additional properties 'nodePort' not allowed"],
+    ["sharding.replicas 1 (one shard is no sharding)", { sharding: { enabled: true, replicas: 1 } }, "at '/sharding/replicas': minimum"],
+    ["sharding.replicas above 1000", { sharding: { replicas: 1001 } }, "at '/sharding/replicas': maximum"],
+    ["sharding.replicas as a string", { sharding: { replicas: "3" } }, "at '/sharding/replicas': got string, want integer"],
+    ["sharding as a switch", { sharding: true }, "at '/sharding': got boolean, want object"],
+    ["an unknown key under sharding", { sharding: { shards: 3 } }, "at '/sharding': additional properties 'shards' not allowed"],
+    ["a negative replicaCount", { replicaCount: -1 }, "at '/replicaCount': minimum"],
     ["pollConcurrency 0", { config: { pollConcurrency: 0 } }, "at '/config/pollConcurrency'"],
     ["pollConcurrency above 64", { config: { pollConcurrency: 65 } }, "at '/config/pollConcurrency'"],
     ["pollConcurrency as a string", { config: { pollConcurrency: "5" } }, "at '/config/pollConcurrency': got string, want integer"],

@@ -10,6 +10,7 @@ import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitorin
 import { AlertmanagerConfig } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
@@ -27,6 +28,7 @@ const MODELS: Record<string, (data: never) => Model> = {
   "v1 Service": (data) => new Service(data),
   "v1 ServiceAccount": (data) => new ServiceAccount(data),
   "apps/v1 Deployment": (data) => new Deployment(data),
+  "apps/v1 StatefulSet": (data) => new StatefulSet(data),
   "monitoring.coreos.com/v1 ServiceMonitor": (data) => new ServiceMonitor(data),
   "monitoring.coreos.com/v1 PrometheusRule": (data) => new PrometheusRule(data),
   "monitoring.coreos.com/v1alpha1 AlertmanagerConfig": (data) => new AlertmanagerConfig(data),

@@ -184,3 +184,263 @@ webConfig.tls.secretName). Fails on what the exporter would refuse to start with
 {{- end }}
 {{- toYaml $config }}
 {{- end }}
+
+{{/*
+Checks of the values that apply to the exporter's workload, the Deployment or (sharding.enabled) the
+StatefulSet: what the exporter would refuse to start with, failed at render time with the value named.
+*/}}
+{{- define "ssm-association-exporter.validate" -}}
+{{- if .Values.sharding.enabled }}
+{{- if ne (int .Values.replicaCount) 1 }}
+{{- fail (printf "replicaCount %d cannot be combined with sharding.enabled: the StatefulSet runs sharding.replicas pods (one per shard); leave replicaCount at 1" (int .Values.replicaCount)) }}
+{{- end }}
+{{- else if gt (int .Values.replicaCount) 1 }}
+{{- fail (printf "replicaCount %d without sharding.enabled: every replica of an unsharded exporter polls every account and region, doubling the AWS API calls (and the alerts) for the same data. Keep replicaCount 1, or set sharding.enabled=true and sharding.replicas=%d to split the targets between that many pods" (int .Values.replicaCount) (int .Values.replicaCount)) }}
+{{- end }}
+{{- if and .Values.config.targets (or .Values.config.regions .Values.config.filters) }}
+{{- fail "config.targets cannot be combined with config.regions or config.filters (the exporter refuses --config.file next to --aws.region and --ssm.filter): set config.regions and config.filters to [] and list the regions and filters of each target in config.targets" }}
+{{- end }}
+{{- $web := .Values.webConfig }}
+{{- if $web.enabled }}
+{{- if and $web.existingSecret $web.config }}
+{{- fail "webConfig.existingSecret cannot be combined with webConfig.config: the web config file comes from one of them" }}
+{{- end }}
+{{- if not (or $web.existingSecret $web.config $web.tls.secretName) }}
+{{- fail "webConfig.enabled needs webConfig.existingSecret, webConfig.config or webConfig.tls.secretName: an empty web config protects nothing" }}
+{{- end }}
+{{- if eq (int $web.probePort) (int .Values.config.listenPort) }}
+{{- fail (printf "webConfig.probePort %d is config.listenPort: the probe listener needs a port of its own" (int $web.probePort)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The exporter's pod template, shared by the Deployment and (sharding.enabled) the StatefulSet: the same
+hardened pod, probes, volumes and arguments; sharded, the container also gets its pod name (POD_NAME, from the
+downward API) and `--shard.pod-name=$(POD_NAME) --total-shards=<sharding.replicas>`.
+*/}}
+{{- define "ssm-association-exporter.podTemplate" -}}
+{{- $web := .Values.webConfig -}}
+metadata:
+  annotations:
+    {{- /* A change of config or aws rolls the pods. Most of config is in the arguments, which roll the pods
+           anyway; config.targets is in the targets ConfigMap, which does not, so the checksum (over the
+           whole of config, targets included) is what restarts the exporter on a new list of targets. */}}
+    checksum/config: {{ dict "config" .Values.config "aws" .Values.aws | toJson | sha256sum }}
+    {{- with .Values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  labels:
+    {{- include "ssm-association-exporter.labels" . | nindent 4 }}
+    {{- with .Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "ssm-association-exporter.serviceAccountName" . }}
+  automountServiceAccountToken: {{ .Values.serviceAccount.automountServiceAccountToken }}
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.priorityClassName }}
+  priorityClassName: {{ . | quote }}
+  {{- end }}
+  securityContext:
+    {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  containers:
+    - name: exporter
+      image: {{ include "ssm-association-exporter.image" . | quote }}
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      args:
+        - {{ printf "--web.listen-address=:%d" (int .Values.config.listenPort) | quote }}
+        - {{ printf "--web.telemetry-path=%s" .Values.config.telemetryPath | quote }}
+        - {{ printf "--poll.interval=%s" .Values.config.pollInterval | quote }}
+        - {{ printf "--poll.concurrency=%d" (int .Values.config.pollConcurrency) | quote }}
+        {{- if .Values.config.pollTimeout }}
+        - {{ printf "--poll.timeout=%s" .Values.config.pollTimeout | quote }}
+        {{- end }}
+        - {{ printf "--poll.max-staleness=%s" .Values.config.pollMaxStaleness | quote }}
+        {{- if .Values.config.describeAssociations }}
+        - "--ssm.describe-associations"
+        {{- end }}
+        {{- if .Values.config.tags }}
+        - "--ssm.tags"
+        {{- range .Values.config.tags }}
+        - {{ printf "--ssm.tag=%s" . | quote }}
+        {{- end }}
+        {{- end }}
+        {{- if .Values.config.failedTargets.enabled }}
+        - "--ssm.failed-targets"
+        - {{ printf "--ssm.failed-targets.max-per-association=%d" (int .Values.config.failedTargets.maxPerAssociation) | quote }}
+        - {{ printf "--ssm.failed-targets.max-per-account-region=%d" (int .Values.config.failedTargets.maxPerAccountRegion) | quote }}
+        {{- end }}
+        {{- if or .Values.config.describeAssociations .Values.config.tags .Values.config.failedTargets.enabled }}
+        - {{ printf "--ssm.describe-interval=%s" .Values.config.describeInterval | quote }}
+        - {{ printf "--ssm.enrichment-concurrency=%d" (int .Values.config.enrichmentConcurrency) | quote }}
+        {{- end }}
+        {{- if .Values.config.targets }}
+        - "--config.file=/etc/ssm-association-exporter/targets.yaml"
+        {{- end }}
+        {{- range .Values.config.regions }}
+        - {{ printf "--aws.region=%s" . | quote }}
+        {{- end }}
+        - {{ printf "--aws.request-timeout=%s" .Values.config.requestTimeout | quote }}
+        - {{ printf "--aws.max-attempts=%d" (int .Values.config.maxAttempts) | quote }}
+        {{- range .Values.config.filters }}
+        - {{ printf "--ssm.filter=%s" . | quote }}
+        {{- end }}
+        - {{ printf "--log.level=%s" .Values.config.logLevel | quote }}
+        {{- if $web.enabled }}
+        - {{ printf "--web.config.file=%s/web-config.yml" (include "ssm-association-exporter.webConfigDir" .) | quote }}
+        - {{ printf "--web.probe-listen-address=:%d" (int $web.probePort) | quote }}
+        {{- end }}
+        {{- if .Values.sharding.enabled }}
+        {{- /* The StatefulSet names its pods <fullname>-0 to -<n-1>; the exporter takes its shard from that ordinal. */}}
+        - "--shard.pod-name=$(POD_NAME)"
+        - {{ printf "--total-shards=%d" (int .Values.sharding.replicas) | quote }}
+        {{- end }}
+        {{- range .Values.extraArgs }}
+        - {{ . | quote }}
+        {{- end }}
+      {{- if or .Values.sharding.enabled .Values.aws.region .Values.extraEnv }}
+      env:
+        {{- if .Values.sharding.enabled }}
+        - name: POD_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.name
+        {{- end }}
+        {{- with .Values.aws.region }}
+        - name: AWS_REGION
+          value: {{ . | quote }}
+        {{- end }}
+        {{- with .Values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- end }}
+      ports:
+        - name: http
+          containerPort: {{ int .Values.config.listenPort }}
+          protocol: TCP
+        {{- if $web.enabled }}
+        {{- /* The unauthenticated plain-HTTP probe listener (only /healthz and /readyz): the kubelet has no
+               client certificate, and basic auth in a probe would put the password in the pod spec. The
+               Service does not expose it. */}}
+        - name: probe
+          containerPort: {{ int $web.probePort }}
+          protocol: TCP
+        {{- end }}
+      livenessProbe:
+        httpGet:
+          path: /healthz
+          {{- if $web.enabled }}
+          port: probe
+          scheme: HTTP
+          {{- else }}
+          port: http
+          {{- end }}
+        {{- with .Values.livenessProbe }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      readinessProbe:
+        httpGet:
+          path: /readyz
+          {{- if $web.enabled }}
+          port: probe
+          scheme: HTTP
+          {{- else }}
+          port: http
+          {{- end }}
+        {{- with .Values.readinessProbe }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      resources:
+        {{- toYaml .Values.resources | nindent 8 }}
+      securityContext:
+        {{- toYaml .Values.securityContext | nindent 8 }}
+      volumeMounts:
+        # The root filesystem is read-only; Node.js and the AWS SDK get a writable /tmp.
+        - name: tmp
+          mountPath: /tmp
+        {{- if .Values.config.targets }}
+        # config.targets, from the targets ConfigMap (--config.file).
+        - name: targets
+          mountPath: /etc/ssm-association-exporter
+          readOnly: true
+        {{- end }}
+        {{- if $web.enabled }}
+        # webConfig: Secrets mounted as directories (no subPath), so that an edited web config or a renewed
+        # certificate reaches the running pod; the exporter re-reads changed files.
+        - name: web-config
+          mountPath: {{ include "ssm-association-exporter.webConfigDir" . }}
+          readOnly: true
+        {{- if $web.tls.secretName }}
+        - name: tls
+          mountPath: {{ include "ssm-association-exporter.tlsDir" . }}
+          readOnly: true
+        {{- end }}
+        {{- if $web.tls.clientCASecretName }}
+        - name: client-ca
+          mountPath: {{ include "ssm-association-exporter.clientCADir" . }}
+          readOnly: true
+        {{- end }}
+        {{- end }}
+  volumes:
+    - name: tmp
+      emptyDir: {}
+    {{- if .Values.config.targets }}
+    - name: targets
+      configMap:
+        name: {{ include "ssm-association-exporter.fullname" . }}-targets
+    {{- end }}
+    {{- if $web.enabled }}
+    {{- /* Readable by the owner and the pod's fsGroup (0440) when there is one, else by all (0444): the
+           files are owned by root, the exporter runs as runAsUser. */}}
+    {{- $mode := ternary 288 292 (not (empty .Values.podSecurityContext.fsGroup)) }}
+    - name: web-config
+      secret:
+        secretName: {{ $web.existingSecret | default (printf "%s-web-config" (include "ssm-association-exporter.fullname" .)) }}
+        defaultMode: {{ $mode }}
+        items:
+          - key: {{ ternary $web.existingSecretKey "web-config.yml" (not (empty $web.existingSecret)) | quote }}
+            path: web-config.yml
+    {{- with $web.tls.secretName }}
+    - name: tls
+      secret:
+        secretName: {{ . }}
+        defaultMode: {{ $mode }}
+    {{- end }}
+    {{- with $web.tls.clientCASecretName }}
+    - name: client-ca
+      secret:
+        secretName: {{ . }}
+        defaultMode: {{ $mode }}
+        items:
+          - key: {{ $web.tls.clientCAKey | quote }}
+            path: ca.crt
+    {{- end }}
+    {{- end }}
+  {{- with .Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.topologySpreadConstraints }}
+  topologySpreadConstraints:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+
+{{/*
+Name of the StatefulSet's headless Service (sharding.enabled): <fullname>-headless, within 63 characters.
+*/}}
+{{- define "ssm-association-exporter.headlessServiceName" -}}
+{{- printf "%s-headless" (include "ssm-association-exporter.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}

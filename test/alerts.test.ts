@@ -39,6 +39,7 @@ const ALERTS = [
   "SsmExporterUnidentifiedTargets",
   "SsmExporterDataStale",
   "SsmExporterAbsent",
+  "SsmExporterShardMissing",
 ];
 
 describe("alerts.yaml", () => {

@@ -2,7 +2,11 @@ import { assumedRoleCredentialSet, defaultCredentialSet, type CredentialSet } fr
 import type { CallSettings } from "./aws/client-options.js";
 import { SsmEnrichmentClient } from "./aws/enrichment-client.js";
 import { SsmAssociationSource } from "./aws/ssm-source.js";
-import type { Config } from "./config/config.js";
+import type { Config, TargetConfig } from "./config/config.js";
+import { memberRoleArn } from "./config/file.js";
+import { OrganizationAccounts } from "./aws/organization-accounts.js";
+import { AccountDiscovery } from "./discovery/account-discovery.js";
+import { selectAccounts, type DiscoveredAccount } from "./discovery/select-accounts.js";
 import { AwsCallError, type AssociationEnricher, type AssociationSource } from "./domain/association.js";
 import { TargetEnricher } from "./enrichment/target-enricher.js";
 import type { FamilyOptions } from "./exposition/families.js";
@@ -10,7 +14,7 @@ import { SelfMetrics } from "./exposition/self-metrics.js";
 import { ExpositionStore } from "./exposition/store.js";
 import { createApp, createProbeApp, listen, type RunningServer } from "./http/server.js";
 import type { Logger } from "./log.js";
-import { Poller } from "./poller.js";
+import { Poller, type PolledTarget } from "./poller.js";
 import { inShard } from "./sharding.js";
 import type { BuildInfo } from "./version.js";
 import { BasicAuth } from "./web/basic-auth.js";
@@ -24,6 +28,8 @@ export interface RunningExporter {
   readonly webConfig: WebConfigStore | undefined;
   readonly poller: Poller;
   readonly store: ExpositionStore;
+  /** The organization section's account discovery, if any: runOnce() discovers now (tests, SIGHUP). */
+  readonly discovery: AccountDiscovery | undefined;
   /** Stops polling (aborting in-flight AWS requests) and the HTTP server, letting in-flight scrapes finish. */
   close(): Promise<void>;
 }
@@ -60,10 +66,11 @@ export function buildTargets(config: Config, selfMetrics: SelfMetrics): BuiltTar
   });
 }
 
-function buildTargetsOnce(config: Config, selfMetrics: SelfMetrics): BuiltTarget[] {
+/** The targets (configured, or discovered accounts) of this replica's shard, each region a BuiltTarget. */
+function buildTargetsOnce(config: Config, selfMetrics: SelfMetrics, targets: readonly TargetConfig[] = config.targets): BuiltTarget[] {
   const settings: CallSettings = { requestTimeoutMs: config.aws.requestTimeoutMs, maxAttempts: config.aws.maxAttempts };
   const defaultSets = new Map<string, CredentialSet>();
-  return config.targets.flatMap((target) => {
+  return targets.flatMap((target) => {
     const stsRegion = target.regions[0];
     if (stsRegion === undefined) throw new Error("a target without regions reached startExporter");
     // --shard: only this replica's regions of the target; a target with none here costs nothing (no credentials, no client).
@@ -154,6 +161,96 @@ export function buildEnrichers(
   });
 }
 
+/** After a failed discovery, the next attempt comes this soon (or at the interval, if sooner). */
+const DISCOVERY_RETRY_MS = 5 * 60_000;
+
+/**
+ * Account discovery (the config file's organization section): lists the organization's accounts now
+ * and every --discovery.interval, and makes the poller poll the configured targets plus one target per
+ * discovered account and region of this shard, each through the member role. A target that stays keeps
+ * its clients, credentials and state; those of removed accounts are destroyed after the poller let go.
+ */
+function accountDiscovery(
+  config: Config,
+  poller: Poller,
+  configured: readonly PolledTarget[],
+  deps: { readonly logger: Logger; readonly selfMetrics: SelfMetrics; readonly now?: (() => number) | undefined },
+): { discovery: AccountDiscovery; close: () => Promise<void> } | undefined {
+  const discovery = config.discovery;
+  if (discovery === undefined) return undefined;
+  const { logger, selfMetrics } = deps;
+  const org = discovery.organization;
+  const settings: CallSettings = { requestTimeoutMs: config.aws.requestTimeoutMs, maxAttempts: config.aws.maxAttempts };
+  const record = (operation: string, outcome: string) => selfMetrics.recordDiscoveryApiCall(operation, outcome);
+  const stsRegion = org.regions[0] ?? ORGANIZATIONS_STS_REGION;
+  const credentials =
+    org.roleArn === undefined ? undefined : assumedRoleCredentialSet({ roleArn: org.roleArn, externalId: org.externalId, sessionName: org.sessionName }, stsRegion, settings, record).credentials;
+  const accounts = new OrganizationAccounts({ settings, credentials, recordApiCall: record });
+  const configuredKeys = new Set(configured.map((t) => t.key));
+  let live = new Map<string, { built: BuiltTarget; target: PolledTarget }>();
+
+  const apply = async (discovered: readonly DiscoveredAccount[]): Promise<void> => {
+    const next = new Map<string, { built: BuiltTarget; target: PolledTarget }>();
+    const polled: DiscoveredAccount[] = [];
+    for (const account of discovered) {
+      const target: TargetConfig = {
+        roleArn: memberRoleArn(org.memberRole, account.id),
+        externalId: org.memberExternalId,
+        sessionName: org.memberSessionName,
+        accountId: account.id,
+        regions: org.regions,
+        filters: org.filters,
+      };
+      // Kept targets reuse their clients; the account's new regions (or the account itself) are built once.
+      const keys = org.regions.filter((r) => inShard(target, r, config.shard)).map((r) => `${target.roleArn}/${r}`).filter((k) => !configuredKeys.has(k));
+      if (keys.length === 0) continue;
+      polled.push(account);
+      const missing = new Set(keys.filter((k) => !live.has(k)));
+      if (missing.size > 0) {
+        const built = buildTargetsOnce(config, selfMetrics, [{ ...target, regions: org.regions.filter((r) => missing.has(`${target.roleArn}/${r}`)) }]);
+        const enrichers = buildEnrichers(config, built, deps);
+        built.forEach((b, i) => live.set(b.key, { built: b, target: { key: b.key, source: b.source, enricher: enrichers[i] } }));
+      }
+      for (const k of keys) {
+        const entry = live.get(k);
+        if (entry !== undefined) next.set(k, entry);
+      }
+    }
+    await poller.setTargets([...configured, ...[...next.values()].map((e) => e.target)]);
+    for (const [key, { built }] of live) {
+      if (next.has(key)) continue;
+      built.source.destroy();
+      built.enrichment?.destroy();
+    }
+    live = next;
+    selfMetrics.recordAccounts(polled);
+  };
+
+  const runner = new AccountDiscovery({
+    discover: async (signal) => selectAccounts(await accounts.list(org.organizationalUnits, signal), org),
+    intervalMs: discovery.intervalMs,
+    timeoutMs: config.poll.timeoutMs,
+    retryMs: DISCOVERY_RETRY_MS,
+    apply,
+    onOutcome: (outcome, n) => selfMetrics.recordDiscovery(outcome, n, Date.now()),
+    logger,
+  });
+  return {
+    discovery: runner,
+    close: async () => {
+      await runner.stop();
+      accounts.destroy();
+      for (const { built } of live.values()) {
+        built.source.destroy();
+        built.enrichment?.destroy();
+      }
+    },
+  };
+}
+
+/** Where the Organizations role is assumed when the organization section lists no region (never: regions are required). */
+const ORGANIZATIONS_STS_REGION = "us-east-1";
+
 /**
  * Builds sources → poller → store → server and starts them: the web config first (a WebConfigError
  * starts nothing), then the listeners, so a bad address starts no poll.
@@ -203,9 +300,16 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
     });
     webConfig.watch();
   }
+  const discovery = accountDiscovery(
+    config,
+    poller,
+    poller.targets(),
+    { logger, selfMetrics, now: deps.describeNow },
+  );
+  if (discovery) discovery.discovery.start(await discovery.discovery.runOnce());
   poller.start();
-  // A shard that owns no target has nothing to wait for: it serves (and is ready) at once.
-  if (sources.length === 0) await store.publish(poller.snapshot());
+  // A shard that owns no target (or an organization with no account to poll) has nothing to wait for: it serves (and is ready) at once.
+  if (poller.targets().length === 0) await store.publish(poller.snapshot());
   logger.info(
     {
       url: `${server.url}${config.web.telemetryPath}`,
@@ -213,7 +317,8 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
       regions: [...new Set(sources.map((s) => s.region))],
       shard: config.shard.index,
       total_shards: config.shard.total,
-      polled_targets: sources.length,
+      polled_targets: poller.targets().length,
+      discovered_accounts: discovery?.discovery.accounts()?.length ?? null,
       configured_targets: config.targets.reduce((n, t) => n + t.regions.length, 0),
       poll_interval_ms: config.poll.intervalMs,
       poll_timeout_ms: config.poll.timeoutMs,
@@ -236,9 +341,10 @@ export async function startExporter(config: Config, deps: ExporterDeps): Promise
     webConfig,
     poller,
     store,
+    discovery: discovery?.discovery,
     close: async () => {
       webConfig?.stop();
-      await Promise.all([poller.stop(), server.close(), probeServer?.close()]);
+      await Promise.all([poller.stop(), server.close(), probeServer?.close(), discovery?.close()]);
       for (const { source, enrichment } of built) {
         source.destroy();
         enrichment?.destroy();

@@ -35,6 +35,12 @@ export class SelfMetrics {
   private readonly unidentified: Gauge;
   private readonly webConfigReloadSuccessful: Gauge;
   private readonly webConfigReloadSuccessTimestamp: Gauge;
+  private readonly discoveryUp: Gauge;
+  private readonly discoveryLastSuccess: Gauge;
+  private readonly discoveryRuns: Counter<"outcome">;
+  private readonly discoveredAccounts: Gauge;
+  private readonly discoveryApiRequests: Counter<"operation" | "outcome">;
+  private readonly accountInfo: Gauge<"account_id" | "account_name">;
   private readonly known = new Set<string>();
   private readonly held = new Map<object, HeldCalls>();
 
@@ -98,8 +104,45 @@ export class SelfMetrics {
       help: "Unix time at which the web config in use (--web.config.file) was loaded.",
       registers,
     });
+    // Account discovery (an organization section in --config.file); without it these have no sample.
+    this.discoveryUp = new Gauge({
+      name: "aws_ssm_exporter_discovery_up",
+      help: "1 if the latest discovery of the organization's accounts succeeded, 0 if it failed (the last good account list is still polled).",
+      registers,
+    });
+    this.discoveryLastSuccess = new Gauge({
+      name: "aws_ssm_exporter_discovery_last_success_timestamp_seconds",
+      help: "Unix time of the latest successful discovery of the organization's accounts.",
+      registers,
+    });
+    this.discoveryRuns = new Counter({
+      name: "aws_ssm_exporter_discovery_runs_total",
+      help: "Discoveries of the organization's accounts by outcome: success, or the error that failed it (an AWS error code, InvalidResponse, PollTimeout).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.discoveredAccounts = new Gauge({
+      name: "aws_ssm_exporter_discovered_accounts",
+      help: "Accounts in the last good discovery that are polled (ACTIVE, selected by the organization section), all shards together.",
+      registers,
+    });
+    this.discoveryApiRequests = new Counter({
+      name: "aws_ssm_exporter_discovery_api_requests_total",
+      help: "AWS Organizations API requests of account discovery (and the AssumeRole of its role) by operation and outcome, one per attempt.",
+      labelNames: ["operation", "outcome"],
+      registers,
+    });
+    this.accountInfo = new Gauge({
+      name: "aws_ssm_account_info",
+      help: "One per discovered account this replica polls, for joins on account_id (the name is never on the association series); value is always 1.",
+      labelNames: ["account_id", "account_name"],
+      registers,
+    });
     this.webConfigReloadSuccessful.remove();
     this.webConfigReloadSuccessTimestamp.remove();
+    this.discoveryUp.remove();
+    this.discoveryLastSuccess.remove();
+    this.discoveredAccounts.remove();
     new Gauge({
       name: "aws_ssm_exporter_build_info",
       help: "Build of the exporter; value is always 1.",
@@ -153,6 +196,27 @@ export class SelfMetrics {
   /** An association version whose ScheduleExpression could not be understood (counted once per version). */
   recordScheduleNotUnderstood(target: TargetKey): void {
     this.scheduleParseErrors.inc(labelsOf(target));
+  }
+
+  /** One Organizations (or its role's AssumeRole) request of account discovery. */
+  recordDiscoveryApiCall(operation: string, outcome: string): void {
+    this.discoveryApiRequests.inc({ operation, outcome });
+  }
+
+  /** A discovery's outcome; on success, how many accounts it selected. */
+  recordDiscovery(outcome: string, accounts: number | undefined, nowMs: number): void {
+    this.discoveryRuns.inc({ outcome });
+    this.discoveryUp.set(outcome === "success" ? 1 : 0);
+    if (outcome === "success") {
+      this.discoveryLastSuccess.set(nowMs / 1_000);
+      this.discoveredAccounts.set(accounts ?? 0);
+    }
+  }
+
+  /** The discovered accounts this replica polls: one aws_ssm_account_info each, the others removed. */
+  recordAccounts(accounts: readonly { readonly id: string; readonly name: string }[]): void {
+    this.accountInfo.reset();
+    for (const a of accounts) this.accountInfo.set({ account_id: a.id, account_name: a.name }, 1);
   }
 
   /** One per-association enrichment read that failed (after the SDK's retries) and kept its last value. */

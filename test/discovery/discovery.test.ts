@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { OrgAccountInfo } from "../../dev/simulator/organization.js";
+import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
+import { parseCommandLine } from "../../src/config/config.js";
+import { startExporter, type RunningExporter } from "../../src/exporter.js";
+import { captureLogger } from "../helpers.js";
+import { promtoolCheckMetrics } from "../promtool.js";
+import { sampleValue, samples, useSimulatorEndpoint } from "../integration/stack.js";
+
+const REGIONS = ["us-east-1", "eu-west-1"];
+const MANAGEMENT = "123456789012";
+
+interface DiscoveryStack {
+  readonly simulator: RunningSimulator;
+  readonly exporter: RunningExporter;
+  readonly lines: Record<string, unknown>[];
+  readonly accounts: OrgAccountInfo[];
+  scrape(): Promise<string>;
+  /** Accounts with an `up` series, sorted. */
+  polledAccounts(text: string): string[];
+}
+
+let stacks: { exporter: RunningExporter; simulator: RunningSimulator; dir: string }[] = [];
+afterEach(async () => {
+  for (const s of stacks) {
+    await s.exporter.close();
+    await s.simulator.close();
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+  stacks = [];
+});
+
+/** An organization of `count` accounts (the management one included) in the simulator, each ACTIVE one with associations; the exporter discovering it. */
+async function start(count: number, organization: string, flags: readonly string[] = []): Promise<DiscoveryStack> {
+  const simulator = await startSimulator();
+  useSimulatorEndpoint(simulator);
+  process.env.AWS_ENDPOINT_URL_ORGANIZATIONS = simulator.url;
+  const accounts = simulator.sim.organization().generateOrganization({ accounts: count, seed: 3, managementAccountId: MANAGEMENT });
+  accounts.forEach((a, i) => REGIONS.forEach((region, j) => simulator.sim.generate({ region, accountId: a.Id }, 2 + ((i + j) % 3), 100 * i + j)));
+  const dir = mkdtempSync(join(tmpdir(), "discovery-"));
+  writeFileSync(join(dir, "targets.yaml"), `organization:\n  member_role: "arn:aws:iam::{account_id}:role/ssm-association-exporter"\n  regions: [${REGIONS.join(", ")}]\n${organization}`);
+  const commandLine = parseCommandLine(["--web.listen-address=127.0.0.1:0", "--poll.interval=1h", `--config.file=${join(dir, "targets.yaml")}`, ...flags], {}, "0.0.0-test");
+  if (commandLine.kind !== "run") throw new Error("unexpected command line");
+  const { logger, lines } = captureLogger();
+  const build = { name: "ssm-association-exporter", version: "0.0.0-test", revision: "test", nodejsVersion: process.version };
+  const exporter = await startExporter(commandLine.config, { logger, build, defaultMetrics: false });
+  stacks.push({ exporter, simulator, dir });
+  await exporter.poller.pollOnce();
+  return {
+    simulator,
+    exporter,
+    lines,
+    accounts,
+    scrape: async () => (await fetch(`${exporter.server.url}/metrics`)).text(),
+    polledAccounts: (text) => [...new Set(samples(text, "aws_ssm_exporter_up").map((s) => s.labels.account_id ?? ""))].sort(),
+  };
+}
+
+const active = (accounts: readonly OrgAccountInfo[]) => accounts.filter((a) => a.Status === "ACTIVE" && a.State === "ACTIVE");
+
+describe("account discovery (organization section)", () => {
+  it("polls every ACTIVE account in every region through its member role, all ListAccounts pages read, names on aws_ssm_account_info only", async () => {
+    const stack = await start(45, "");
+    const want = active(stack.accounts).map((a) => a.Id).sort();
+    expect(want.length).toBeGreaterThan(30);
+    expect(want.length).toBeLessThan(45); // the generator suspends and closes some
+    const text = await stack.scrape();
+    expect(stack.polledAccounts(text)).toEqual(want);
+    expect(samples(text, "aws_ssm_exporter_up")).toHaveLength(want.length * REGIONS.length);
+    expect(samples(text, "aws_ssm_exporter_up").every((s) => s.value === 1)).toBe(true);
+    expect(stack.simulator.sim.callCount("ListAccounts")).toBe(3); // 45 accounts, 20 a page
+    const info = samples(text, "aws_ssm_account_info");
+    expect(info.map((s) => [s.labels.account_id, s.labels.account_name]).sort()).toEqual(active(stack.accounts).map((a) => [a.Id, a.Name]).sort());
+    expect(samples(text, "aws_ssm_association_info").some((s) => "account_name" in s.labels)).toBe(false);
+    expect(sampleValue(text, "aws_ssm_exporter_discovery_up", {})).toBe(1);
+    expect(sampleValue(text, "aws_ssm_exporter_discovered_accounts", {})).toBe(want.length);
+    expect(sampleValue(text, "aws_ssm_exporter_discovery_api_requests_total", { operation: "ListAccounts", outcome: "success" })).toBe(3);
+    expect(promtoolCheckMetrics(text)).toBe("");
+    const associations = want.flatMap((accountId) => REGIONS.flatMap((region) => stack.simulator.sim.getAssociations({ region, accountId })));
+    expect(samples(text, "aws_ssm_association_info")).toHaveLength(associations.length);
+  });
+
+  it("include and exclude lists, and organizational units walked recursively", async () => {
+    const stack = await start(30, "");
+    const ous = stack.simulator.sim.organization().organizationalUnits();
+    const workloads = ous.find((o) => o.Name === "Workloads");
+    if (workloads === undefined) throw new Error("no Workloads OU");
+    const below = new Set([workloads.Id]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const o of ous) if (below.has(o.ParentId) && !below.has(o.Id)) grew = below.add(o.Id) !== undefined;
+    }
+    const under = active(stack.accounts).filter((a) => below.has(a.ParentId));
+    expect(under.length).toBeGreaterThan(1);
+    const [excluded, ...rest] = under.map((a) => a.Id).sort();
+    const byOu = await start(30, `  organizational_units: [${workloads.Id}]\n  exclude_accounts: ["${excluded}"]\n`);
+    expect(byOu.polledAccounts(await byOu.scrape())).toEqual(rest);
+    expect(byOu.simulator.sim.callCount("ListAccounts")).toBe(0);
+    expect(byOu.simulator.sim.callCount("ListChildren")).toBeGreaterThanOrEqual(below.size);
+
+    const included = rest.slice(0, 2);
+    const byList = await start(30, `  include_accounts: [${included.map((id) => `"${id}"`).join(", ")}]\n`);
+    expect(byList.polledAccounts(await byList.scrape())).toEqual(included);
+  });
+
+  it("an account added and one closed between discoveries: the new one is polled, the closed one's series disappear", async () => {
+    const stack = await start(12, "");
+    const org = stack.simulator.sim.organization();
+    const before = stack.polledAccounts(await stack.scrape());
+    const closing = before.find((id) => id !== MANAGEMENT);
+    if (closing === undefined) throw new Error("no member account");
+    org.closeAccount(closing);
+    const added = org.addAccount({ name: "new-team" });
+    REGIONS.forEach((region, j) => stack.simulator.sim.generate({ region, accountId: added.Id }, 3, 900 + j));
+    expect(await stack.exporter.discovery?.runOnce()).toBe(true);
+    await stack.exporter.poller.pollOnce();
+    const text = await stack.scrape();
+    expect(stack.polledAccounts(text)).toEqual([...before.filter((id) => id !== closing), added.Id].sort());
+    expect(samples(text, "aws_ssm_association_info").some((s) => s.labels.account_id === closing)).toBe(false);
+    expect(samples(text, "aws_ssm_association_info").filter((s) => s.labels.account_id === added.Id)).toHaveLength(6);
+    expect(samples(text, "aws_ssm_account_info").map((s) => s.labels.account_id)).toContain(added.Id);
+    expect(samples(text, "aws_ssm_account_info").map((s) => s.labels.account_id)).not.toContain(closing);
+    expect(stack.lines.find((l) => l.msg === "accounts discovered" && Array.isArray(l.added) && l.added.includes(added.Id))).toMatchObject({ removed: [closing] });
+  });
+
+  it("a failing discovery keeps the last good account list, polled as before, and is counted and logged once", async () => {
+    const stack = await start(12, "", ["--aws.max-attempts=1"]);
+    const before = stack.polledAccounts(await stack.scrape());
+    stack.simulator.sim.injectFault({ kind: "AccessDeniedException", count: Infinity, operation: "ListAccounts" });
+    stack.simulator.sim.organization().addAccount({ name: "unseen" });
+    expect(await stack.exporter.discovery?.runOnce()).toBe(false);
+    await stack.exporter.poller.pollOnce();
+    const text = await stack.scrape();
+    expect(stack.polledAccounts(text)).toEqual(before);
+    expect(samples(text, "aws_ssm_exporter_up").every((s) => s.value === 1)).toBe(true);
+    expect(sampleValue(text, "aws_ssm_exporter_discovery_up", {})).toBe(0);
+    expect(sampleValue(text, "aws_ssm_exporter_discovery_runs_total", { outcome: "AccessDeniedException" })).toBe(1);
+    expect(sampleValue(text, "aws_ssm_exporter_discovery_runs_total", { outcome: "success" })).toBe(1);
+    expect(sampleValue(text, "aws_ssm_exporter_discovered_accounts", {})).toBe(before.length);
+    expect(stack.lines.filter((l) => typeof l.msg === "string" && l.msg.startsWith("account discovery failed"))).toMatchObject([
+      { level: "warn", operation: "ListAccounts", aws_error: "AccessDeniedException", kept_accounts: before.length },
+    ]);
+  });
+
+  it("sharded: the replicas split the discovered accounts' targets between them, each with the names of its own accounts", async () => {
+    const stack = await start(10, "");
+    const all = stack.polledAccounts(await stack.scrape());
+    const texts: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const commandLine = parseCommandLine(
+        ["--web.listen-address=127.0.0.1:0", "--poll.interval=1h", `--config.file=${join(stacks[0]?.dir ?? "", "targets.yaml")}`, `--shard=${i}`, "--total-shards=2"],
+        {},
+        "0.0.0-test",
+      );
+      if (commandLine.kind !== "run") throw new Error("unexpected command line");
+      const build = { name: "ssm-association-exporter", version: "0.0.0-test", revision: "test", nodejsVersion: process.version };
+      const replica = await startExporter(commandLine.config, { logger: captureLogger().logger, build, defaultMetrics: false });
+      try {
+        await replica.poller.pollOnce();
+        texts.push(await (await fetch(`${replica.server.url}/metrics`)).text());
+      } finally {
+        await replica.close();
+      }
+    }
+    const targets = texts.map((t) => samples(t, "aws_ssm_exporter_up").map((s) => `${s.labels.account_id}/${s.labels.region}`));
+    expect([...(targets[0] ?? []), ...(targets[1] ?? [])].sort()).toEqual(all.flatMap((a) => REGIONS.map((r) => `${a}/${r}`)).sort());
+    expect(new Set([...(targets[0] ?? []), ...(targets[1] ?? [])]).size).toBe(all.length * REGIONS.length);
+    for (const [i, t] of texts.entries()) {
+      const own = new Set(targets[i]?.map((k) => k.split("/")[0]));
+      expect(new Set(samples(t, "aws_ssm_account_info").map((s) => s.labels.account_id))).toEqual(own);
+    }
+  });
+});

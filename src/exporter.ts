@@ -170,7 +170,7 @@ const DISCOVERY_RETRY_MS = 5 * 60_000;
  * discovered account and region of this shard, each through the member role. A target that stays keeps
  * its clients, credentials and state; those of removed accounts are destroyed after the poller let go.
  */
-function accountDiscovery(
+export function accountDiscovery(
   config: Config,
   poller: Poller,
   configured: readonly PolledTarget[],

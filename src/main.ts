@@ -151,6 +151,13 @@ async function oneShot(config: Config, output: string | undefined, deps: { logge
     return EXIT_FAILED;
   }
   const { targets } = result.snapshot;
+  if (result.discoveryFailed) {
+    logger.error(
+      { targets: targets.length, output: output ?? "stdout" },
+      "one-shot poll: the account discovery failed, so only the configured targets were polled; the exposition was written (aws_ssm_exporter_discovery_up 0)",
+    );
+    return EXIT_FAILED;
+  }
   if (result.failed.length > 0) {
     logger.error(
       { failed_targets: result.failed.map(describeTarget), targets: targets.length, output: output ?? "stdout" },

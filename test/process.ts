@@ -52,6 +52,7 @@ export function simulatorEnv(url: string, regions: readonly string[] = ["us-east
   return {
     AWS_ENDPOINT_URL_SSM: url,
     AWS_ENDPOINT_URL_STS: url,
+    AWS_ENDPOINT_URL_ORGANIZATIONS: url,
     AWS_ACCESS_KEY_ID: "AKIDSIMULATED0000001",
     AWS_SECRET_ACCESS_KEY: "simulated",
     AWS_EC2_METADATA_DISABLED: "true",

@@ -1,7 +1,7 @@
 import type { Config } from "../config/config.js";
 import type { AssociationSource } from "../domain/association.js";
 import type { Snapshot, TargetState } from "../domain/snapshot.js";
-import { buildEnrichers, buildTargets, familyOptions } from "../exporter.js";
+import { accountDiscovery, buildEnrichers, buildTargets, familyOptions } from "../exporter.js";
 import { SelfMetrics } from "../exposition/self-metrics.js";
 import { ExpositionStore } from "../exposition/store.js";
 import type { Logger } from "../log.js";
@@ -21,6 +21,8 @@ export interface OnceResult {
   readonly snapshot: Snapshot;
   /** Targets whose poll failed: `up` 0, or no series at all when even the account id could not be learned. */
   readonly failed: readonly TargetState[];
+  /** The organization section's account discovery failed: only the configured targets were polled. */
+  readonly discoveryFailed: boolean;
 }
 
 /** The polls were interrupted (SIGTERM, SIGINT) before every target had finished: nothing is written. */
@@ -52,18 +54,26 @@ export async function pollOnce(config: Config, deps: OnceDeps): Promise<OnceResu
     onPollFinished: (state) => selfMetrics.recordPoll(state),
     publish: (snapshot) => store.publish(snapshot),
   });
-  const stop = () => void poller.stop();
+  // The organization section: one discovery (no cache between runs), then one poll of every target it found.
+  const discovery = accountDiscovery(config, poller, poller.targets(), { logger, selfMetrics });
+  const stop = () => {
+    void poller.stop();
+    void discovery?.close();
+  };
   signal?.addEventListener("abort", stop, { once: true });
   try {
     if (signal?.aborted) throw new OnceInterrupted("interrupted before the poll started");
+    const discovered = discovery === undefined ? true : await discovery.discovery.runOnce();
+    if (signal?.aborted) throw new OnceInterrupted("interrupted during the account discovery");
     const snapshot = await poller.pollOnce();
     if (signal?.aborted) throw new OnceInterrupted("interrupted before every target's poll had finished");
     const body = await store.body("text", "identity");
     const failed = snapshot.targets.filter((t) => !t.up);
-    return { exposition: Buffer.concat(body.chunks as Buffer[], body.length), snapshot, failed };
+    return { exposition: Buffer.concat(body.chunks as Buffer[], body.length), snapshot, failed, discoveryFailed: !discovered };
   } finally {
     signal?.removeEventListener("abort", stop);
     await poller.stop();
+    await discovery?.close();
     for (const { source, enrichment } of built) {
       source.destroy();
       enrichment?.destroy();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { startSimulator, type RunningSimulator } from "../../dev/simulator/serve
 import { parseCommandLine } from "../../src/config/config.js";
 import { startExporter, type RunningExporter } from "../../src/exporter.js";
 import { captureLogger } from "../helpers.js";
+import { simulatorEnv, spawnExporter } from "../process.js";
 import { promtoolCheckMetrics } from "../promtool.js";
 import { sampleValue, samples, useSimulatorEndpoint } from "../integration/stack.js";
 
@@ -172,5 +173,35 @@ describe("account discovery (organization section)", () => {
       const own = new Set(targets[i]?.map((k) => k.split("/")[0]));
       expect(new Set(samples(t, "aws_ssm_account_info").map((s) => s.labels.account_id))).toEqual(own);
     }
+  });
+
+  it("--once discovers once, then polls every discovered account; a failing discovery exits 1 after writing what the configured targets gave", async () => {
+    const stack = await start(8, "");
+    const file = join(stacks[0]?.dir ?? "", "targets.yaml");
+    writeFileSync(file, `${readFileSync(file, "utf8")}targets:\n  - account_id: "${MANAGEMENT}"\n    regions: [ap-southeast-2]\n`);
+    const env = simulatorEnv(stack.simulator.url, REGIONS);
+    delete env.SSM_EXPORTER_AWS_REGION;
+    const ok = spawnExporter(["--once", `--config.file=${file}`], env);
+    expect(await ok.exited()).toEqual({ code: 0, signal: null });
+    const want = active(stack.accounts).map((a) => a.Id);
+    const text = ok.stdout();
+    expect(new Set(samples(text, "aws_ssm_exporter_up").map((s) => `${s.labels.account_id}/${s.labels.region}`))).toEqual(
+      new Set([...want.flatMap((id) => REGIONS.map((r) => `${id}/${r}`)), `${MANAGEMENT}/ap-southeast-2`]),
+    );
+    expect(samples(text, "aws_ssm_account_info")).toHaveLength(want.length);
+
+    stack.simulator.sim.injectFault({ kind: "AccessDeniedException", count: Infinity, operation: "ListAccounts" });
+    const denied = spawnExporter(["--once", `--config.file=${file}`], env);
+    expect(await denied.exited()).toEqual({ code: 1, signal: null });
+    expect(samples(denied.stdout(), "aws_ssm_exporter_up").map((s) => `${s.labels.account_id}/${s.labels.region}`)).toEqual([`${MANAGEMENT}/ap-southeast-2`]);
+    expect(denied.stdout()).toContain("aws_ssm_exporter_discovery_up 0\n");
+    // Without the one warning an unsupported Node.js gets (test/main.test.ts checks that one).
+    const lines = denied
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => !String(l.msg).includes("is not supported"));
+    expect(lines.filter((l) => l.level === "warn" || l.level === "error").map((l) => String(l.msg).split(":")[0])).toEqual(["account discovery failed", "one-shot poll"]);
   });
 });

@@ -32,15 +32,16 @@ import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { BENCH_SEED, BENCH_REGION, freePorts } from "./lib.js";
+import { BENCH_SEED, BENCH_REGION, freePorts, rawGet } from "./lib.js";
 import { newConnectionLoad, oneRequest } from "./new-connections.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DURATION_SECONDS = positiveNumber("BENCH_DURATION_SECONDS", 10);
 const WARMUP_SECONDS = Math.min(2, Math.max(1, Math.round(DURATION_SECONDS / 5)));
 const SIZES = (process.env.BENCH_SIZES ?? "2000,10000,50000").split(",").map((s) => Number(s.trim()));
-const PARTS = (process.env.BENCH_PARTS ?? "ABCD").toUpperCase();
+const PARTS = (process.env.BENCH_PARTS ?? "ABCDE").toUpperCase();
 const PART_A_ASSOCIATIONS = 10_000;
 const PART_C_ASSOCIATIONS = 2_000;
 const POLL_TIMEOUT_MS = 300_000;
@@ -1090,6 +1091,314 @@ async function partD(): Promise<void> {
   if (problems.length > 0) throw new Error(`part D: ${problems.length} check(s) did not hold`);
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Part E: memory and CPU from dist (no loader in the measured process), against the SDK's own cost, and a
+// scale run of 400 targets
+
+/** The NODE_OPTIONS the image sets (Dockerfile `ENV NODE_OPTIONS=...`), so that part E measures what ships; [] when none. */
+function imageNodeFlags(): string[] {
+  const match = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"));
+  return (match?.[1] ?? "").split(/\s+/).filter((flag) => flag !== "");
+}
+
+/** Peak RSS (VmHWM) and RSS (VmRSS) of another process in KiB, from /proc/<pid>/status; NaN when unavailable. */
+function procMemoryKiB(pid: number | undefined): { peak: number; rss: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return { peak: field("VmHWM"), rss: field("VmRSS") };
+  } catch {
+    return { peak: Number.NaN, rss: Number.NaN };
+  }
+}
+
+async function generateOn(url: string, region: string, count: number, seed: number, account?: string): Promise<void> {
+  const query = `region=${region}${account === undefined ? "" : `&account=${account}`}`;
+  const generated = await fetch(`${url}/_sim/generate?${query}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ count, seed }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const { count: made } = (await generated.json()) as { count: number };
+  if (!generated.ok || made !== count) throw new Error(`simulator generate ${count} in ${query}: HTTP ${generated.status}, count ${made}`);
+}
+
+/** `node <flags> dist/main.js <args>`: the shipped entry point, nothing loaded in front of it; ready once /readyz answers 200. */
+async function startDistExporter(label: string, nodeFlags: readonly string[], args: readonly string[], env: NodeJS.ProcessEnv, readyWithinMs: number): Promise<{ child: Child; url: string }> {
+  const [port, probePort] = await freePorts(2);
+  if (port === undefined || probePort === undefined) throw new Error("no ports");
+  const child = new Child(label, [...nodeFlags, join(ROOT, "dist/main.js"), `--web.listen-address=127.0.0.1:${port}`, `--web.probe-listen-address=127.0.0.1:${probePort}`, "--log.level=error", ...args], env);
+  const deadline = Date.now() + readyWithinMs;
+  for (;;) {
+    const ready = await fetch(`http://127.0.0.1:${probePort}/readyz`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+    if (ready?.status === 200) break;
+    if (child.proc.exitCode !== null) throw new Error(`${label} exited with code ${child.proc.exitCode}`);
+    if (Date.now() > deadline) throw new Error(`${label}: not ready within ${readyWithinMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+interface TargetSample {
+  readonly successes: number;
+  readonly failures: number;
+  readonly lastSuccess: number;
+  readonly duration: number;
+}
+
+/** Per `account_id/region`: successful and failed polls, last success time and last poll duration, from one exposition. */
+function targetSamples(text: string): Map<string, TargetSample> {
+  const out = new Map<string, { successes: number; failures: number; lastSuccess: number; duration: number }>();
+  const get = (labels: string) => {
+    const account = /account_id="([^"]*)"/.exec(labels)?.[1] ?? "";
+    const region = /region="([^"]*)"/.exec(labels)?.[1] ?? "";
+    const key = `${account}/${region}`;
+    let sample = out.get(key);
+    if (!sample) {
+      sample = { successes: 0, failures: 0, lastSuccess: Number.NaN, duration: Number.NaN };
+      out.set(key, sample);
+    }
+    return sample;
+  };
+  for (const m of text.matchAll(/^(aws_ssm_exporter_(?:polls_total|last_success_timestamp_seconds|poll_duration_seconds))\{([^}]*)\} (\S+)$/gm)) {
+    const [, name, labels = "", raw] = m;
+    const value = Number(raw);
+    const sample = get(labels);
+    if (name === "aws_ssm_exporter_polls_total") {
+      if (/outcome="success"/.test(labels)) sample.successes += value;
+      else sample.failures += value;
+    } else if (name === "aws_ssm_exporter_last_success_timestamp_seconds") sample.lastSuccess = value;
+    else sample.duration = value;
+  }
+  return out;
+}
+
+async function scrapeText(url: string): Promise<string> {
+  const response = await rawGet(`${url}/metrics`, { "accept-encoding": "gzip" }, 30_000);
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
+  return (response.headers["content-encoding"] === "gzip" ? gunzipSync(response.body) : response.body).toString("utf8");
+}
+
+interface MemoryRun {
+  size: number;
+  flags: string;
+  polls: number;
+  peakMiB: number;
+  rssMiB: number;
+  cpuSeconds: number;
+  seconds: number;
+  scrapes: number;
+}
+
+/** dist/main.js polling one region of `size` associations every 2 s, /metrics (gzip) scraped every second, until `polls` successful polls. */
+async function memoryRun(simulatorUrl: string, size: number, nodeFlags: readonly string[], polls: number): Promise<MemoryRun> {
+  const started = Date.now();
+  const { child, url } = await startDistExporter(`exporter (${size}, ${nodeFlags.join(" ") || "no flags"})`, nodeFlags, [`--aws.region=${BENCH_REGION}`, "--poll.interval=2s"], pollEnv(simulatorUrl), 300_000);
+  let scrapes = 0;
+  try {
+    const deadline = Date.now() + 60_000 + polls * Math.max(10_000, size); // a generous bound: ~1 ms per association per poll
+    for (;;) {
+      const sample = [...targetSamples(await scrapeText(url)).values()][0];
+      scrapes++;
+      if ((sample?.failures ?? 0) > 0) throw new Error(`${child.label}: ${sample?.failures} failed polls`);
+      if ((sample?.successes ?? 0) >= polls) break;
+      if (Date.now() > deadline) throw new Error(`${child.label}: ${sample?.successes ?? 0} of ${polls} polls within ${(deadline - started) / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    const memory = procMemoryKiB(child.proc.pid);
+    return { size, flags: nodeFlags.join(" ") || "(none)", polls, peakMiB: memory.peak / 1024, rssMiB: memory.rss / 1024, cpuSeconds: processCpuSeconds(child.proc.pid), seconds: (Date.now() - started) / 1000, scrapes };
+  } finally {
+    await child.stop();
+  }
+}
+
+interface CpuPolls {
+  mode: string;
+  polls: { cpuSeconds: number; wallSeconds: number }[];
+  peakRssMiB: number;
+}
+
+/** bench/poll-cpu.mjs in a fresh `node` process (no loader), for the exporter or the bare SDK loop. */
+async function cpuPolls(simulatorUrl: string, mode: "exporter" | "sdk", size: number, polls: number): Promise<CpuPolls> {
+  const child = new Child(`poll-cpu ${mode} ${size}`, [join(ROOT, "bench/poll-cpu.mjs"), mode, String(size), String(polls)], pollEnv(simulatorUrl));
+  const result = await child.nextJson<CpuPolls>(POLL_TIMEOUT_MS);
+  const code = await child.waitExit(30_000);
+  if (code !== 0) throw new Error(`poll-cpu ${mode} ${size} exited with code ${code}`);
+  return result;
+}
+
+interface ScaleRound {
+  round: number;
+  spanSeconds: number;
+  slowestPollSeconds: number;
+  completedAt: number;
+  cpuSeconds: number;
+}
+
+/** Sizes of the scale run's targets: mixed, 40,000 in all over 400 targets (20 × 1,000, 60 × 150, 120 × 50, 200 × 25). */
+function scaleSizes(targets: number): number[] {
+  const pattern = [
+    ...Array<number>(1).fill(1_000),
+    ...Array<number>(3).fill(150),
+    ...Array<number>(6).fill(50),
+    ...Array<number>(10).fill(25),
+  ]; // 20 targets, 2,000 associations
+  return Array.from({ length: targets }, (_, i) => pattern[i % pattern.length] ?? 25);
+}
+
+async function scaleRun(simulatorUrl: string, nodeFlags: readonly string[], rounds: number, dir: string) {
+  const accounts = 100;
+  const regions = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1"];
+  const sizes = scaleSizes(accounts * regions.length);
+  const account = (i: number) => String(100_000_000_000 + i).padStart(12, "0");
+  let i = 0;
+  for (let a = 0; a < accounts; a++) {
+    for (const region of regions) {
+      await generateOn(simulatorUrl, region, sizes[i] ?? 0, BENCH_SEED + i, account(a));
+      i++;
+    }
+  }
+  const total = sizes.reduce((sum, n) => sum + n, 0);
+  const configFile = join(dir, "scale-targets.yml");
+  writeFileSync(configFile, stringifyYaml({ targets: Array.from({ length: accounts }, (_, a) => ({ role_arn: `arn:aws:iam::${account(a)}:role/bench`, regions })) }));
+  const started = Date.now();
+  const { child, url } = await startDistExporter("exporter (scale)", nodeFlags, [`--config.file=${configFile}`], pollEnv(simulatorUrl), 600_000);
+  const readyAfter = (Date.now() - started) / 1000;
+  const byRound = new Map<number, Map<string, TargetSample>>();
+  const result: ScaleRound[] = [];
+  let scrapes = 0;
+  let lastCpu = 0;
+  let failures = 0;
+  try {
+    const deadline = Date.now() + 120_000 + rounds * 90_000;
+    while (result.length < rounds) {
+      if (Date.now() > deadline) throw new Error(`scale run: ${result.length} of ${rounds} rounds within ${(deadline - started) / 1000} s`);
+      const samples = targetSamples(await scrapeText(url));
+      scrapes++;
+      failures = 0;
+      for (const [key, sample] of samples) {
+        failures += sample.failures;
+        if (sample.successes < 1) continue;
+        let round = byRound.get(sample.successes);
+        if (!round) byRound.set(sample.successes, (round = new Map()));
+        if (!round.has(key)) round.set(key, sample);
+      }
+      const next = result.length + 1;
+      const round = byRound.get(next);
+      if (round && round.size === sizes.length) {
+        const values = [...round.values()];
+        const end = Math.max(...values.map((s) => s.lastSuccess));
+        const start = Math.min(...values.map((s) => s.lastSuccess - s.duration));
+        const cpu = processCpuSeconds(child.proc.pid);
+        result.push({ round: next, spanSeconds: end - start, slowestPollSeconds: Math.max(...values.map((s) => s.duration)), completedAt: (Date.now() - started) / 1000, cpuSeconds: cpu - lastCpu });
+        lastCpu = cpu;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    const memory = procMemoryKiB(child.proc.pid);
+    return { targets: sizes.length, total, largest: Math.max(...sizes), readyAfter, rounds: result, peakMiB: memory.peak / 1024, rssMiB: memory.rss / 1024, scrapes, failures };
+  } finally {
+    await child.stop();
+  }
+}
+
+async function partE(): Promise<void> {
+  const smoke = Math.max(...SIZES) < 10_000;
+  const memorySizes = SIZES;
+  const polls = integerList("BENCH_E_POLLS", "10", 1, 100)[0] ?? 10;
+  const imageFlags = imageNodeFlags();
+  const flagSets: string[][] = [[], ...(imageFlags.length > 0 ? [imageFlags] : [])];
+  console.log("");
+  console.log(`## E. Memory and CPU from dist (no loader in the measured process) against the SDK's own cost; scale run`);
+  console.log("");
+  const simulator = Child.script("serve-simulator.ts");
+  const dir = mkdtempSync(join(tmpdir(), "ssm-exporter-bench-e-"));
+  const memoryRows: string[][] = [];
+  const cpuRows: string[][] = [];
+  let scale: Awaited<ReturnType<typeof scaleRun>> | undefined;
+  let scaleSkipped: string | undefined;
+  try {
+    const { url } = await simulator.nextJson<{ url: string }>(60_000);
+    for (const size of memorySizes) {
+      await generateOn(url, BENCH_REGION, size, BENCH_SEED);
+      // CPU: the exporter's first poll (start included) and steady polls against a bare paginateListAssociations loop, 3 polls each, alternating twice.
+      const exporterRuns: CpuPolls[] = [];
+      const sdkRuns: CpuPolls[] = [];
+      for (let run = 0; run < 2; run++) {
+        process.stderr.write(`part E: CPU at ${size} associations, run ${run + 1} ...\n`);
+        sdkRuns.push(await cpuPolls(url, "sdk", size, 3));
+        exporterRuns.push(await cpuPolls(url, "exporter", size, 3));
+      }
+      const median = (list: number[]) => percentile([...list].sort((a, b) => a - b), 50);
+      const first = (runs: CpuPolls[]) => median(runs.map((r) => r.polls[0]?.cpuSeconds ?? Number.NaN));
+      const steady = (runs: CpuPolls[]) => median(runs.flatMap((r) => r.polls.slice(1).map((p) => p.cpuSeconds)));
+      const firstRatio = first(exporterRuns) / first(sdkRuns);
+      const steadyRatio = steady(exporterRuns) / steady(sdkRuns);
+      cpuRows.push([
+        num(size),
+        `${fixed(first(exporterRuns), 3)} / ${fixed(first(sdkRuns), 3)}`,
+        fixed(firstRatio, 2),
+        `${fixed(steady(exporterRuns), 3)} / ${fixed(steady(sdkRuns), 3)}`,
+        fixed(steadyRatio, 2),
+        exporterRuns.map((r) => r.polls.map((p) => fixed(p.cpuSeconds, 2)).join(" ")).join(" | "),
+        sdkRuns.map((r) => r.polls.map((p) => fixed(p.cpuSeconds, 2)).join(" ")).join(" | "),
+        size === 10_000 ? verdict(firstRatio <= 1.3) : "",
+      ]);
+      for (const flags of flagSets) {
+        process.stderr.write(`part E: memory at ${size} associations, Node.js flags ${flags.join(" ") || "(none)"} ...\n`);
+        const m = await memoryRun(url, size, flags, polls);
+        const limit = size === 10_000 ? 200 : size === 50_000 ? 500 : undefined;
+        memoryRows.push([num(size), m.flags, String(m.polls), fixed(m.peakMiB, 1), fixed(m.rssMiB, 1), fixed(m.cpuSeconds, 1), String(m.scrapes), fixed(m.seconds, 0), limit === undefined ? "" : `${verdict(m.peakMiB <= limit)} (≤ ${limit})`]);
+      }
+    }
+    const rounds = integerList("BENCH_E_SCALE_ROUNDS", "3", 2, 20)[0] ?? 3;
+    const forced = process.env.BENCH_E_SCALE;
+    if (forced === "0") scaleSkipped = "BENCH_E_SCALE=0";
+    else if (smoke && forced !== "1") scaleSkipped = `BENCH_SIZES has no size of 10,000 or more (the CI smoke run): the scale run takes ${rounds} rounds of the 60 s poll interval (~${rounds + 1} min); BENCH_E_SCALE=1 runs it anyway`;
+    else {
+      process.stderr.write(`part E: scale run, 400 targets, ${rounds} rounds of 60 s ...\n`);
+      scale = await scaleRun(url, imageFlags, rounds, dir);
+    }
+  } finally {
+    await simulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  console.log("CPU: bench/poll-cpu.mjs, plain `node` importing dist/ (no tsx), one fresh process per run, 2 runs × 3 polls of one region (pages");
+  console.log("of 50) against the simulator: the exporter (startExporter + pollOnce: pages, validation, snapshot, render, gzip, swap) and a");
+  console.log("bare `paginateListAssociations` loop through an SSMClient with the exporter's client options (sdkClientOptions, default");
+  console.log("--aws.* settings) that drops each page. process.cpuUsage() user + system (threadpool included); modules loaded before measuring;");
+  console.log("the first poll includes creating the client (the exporter's: also its HTTP server and the STS call). Medians of the runs.");
+  console.log("");
+  console.log(table(["N", "first poll CPU s exporter / SDK", "ratio", "steady poll CPU s exporter / SDK", "ratio", "exporter polls s (run 1 | run 2)", "SDK polls s (run 1 | run 2)", "10,000: first ≤1.3×"], cpuRows));
+  console.log("");
+  console.log(`Memory: \`node <flags> dist/main.js --poll.interval=2s\` (nothing loaded in front of it) against the simulator, one region, /metrics`);
+  console.log(`(gzip) scraped every second, until ${polls} successful polls; peak RSS = VmHWM of /proc/<pid>/status, RSS = VmRSS at the end, CPU = the`);
+  console.log(`whole process's. Flags: none, and the image's NODE_OPTIONS (${imageFlags.join(" ") || "the Dockerfile sets none"}).`);
+  console.log("");
+  console.log(table(["N", "Node.js flags", "polls", "peak RSS MiB", "RSS at end MiB", "CPU s", "scrapes", "seconds", "target"], memoryRows));
+  console.log("");
+  if (scale === undefined) {
+    console.log(`Scale run skipped: ${scaleSkipped ?? "not run"}.`);
+    return;
+  }
+  console.log(`Scale run: \`node ${imageFlags.join(" ")} dist/main.js --config.file=<100 role_arn targets × 4 regions>\` at the defaults (--poll.interval 60s,`);
+  console.log(`--poll.concurrency 5), ${num(scale.targets)} account×region targets, ${num(scale.total)} associations (sizes 1,000 / 150 / 50 / 25, largest ${num(scale.largest)}),`);
+  console.log("every role assumed through the simulator's STS; /metrics (gzip) scraped every 2 s. Round span = last success of the round minus the");
+  console.log("earliest poll start of the round (last success − poll duration, per target); CPU = the exporter process's, from the previous");
+  console.log(`round's completion (round 1: from process start, module loading and ${num(scale.targets)} AssumeRole calls included).`);
+  console.log("");
+  console.log(
+    table(
+      ["round", "span s (all targets polled)", "within 60 s", "slowest target poll s", "CPU s", "CPU % of a core over 60 s"],
+      scale.rounds.map((r) => [String(r.round), fixed(r.spanSeconds, 1), verdict(r.spanSeconds <= 60), fixed(r.slowestPollSeconds, 2), fixed(r.cpuSeconds, 1), `${fixed((100 * r.cpuSeconds) / 60, 0)}%`]),
+    ),
+  );
+  console.log("");
+  console.log(`ready after ${fixed(scale.readyAfter, 1)} s; peak RSS ${fixed(scale.peakMiB, 1)} MiB, RSS at end ${fixed(scale.rssMiB, 1)} MiB; ${scale.scrapes} scrapes; failed polls ${scale.failures}.`);
+}
+
 const signedNumber = (n: number, digits: number) => `${n >= 0 ? "+" : "−"}${num(Math.abs(n), digits)}`;
 
 // ---------------------------------------------------------------------------------------------------
@@ -1097,7 +1406,7 @@ const signedNumber = (n: number, digits: number) => `${n >= 0 ? "+" : "−"}${nu
 let failed = false;
 try {
   machineFacts();
-  for (const [part, run] of [["A", partA], ["B", partB], ["C", partC], ["D", partD]] as const) {
+  for (const [part, run] of [["A", partA], ["B", partB], ["C", partC], ["D", partD], ["E", partE]] as const) {
     if (!PARTS.includes(part)) continue;
     try {
       await run();

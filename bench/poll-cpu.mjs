@@ -12,6 +12,10 @@
  *   node bench/poll-cpu.mjs exporter|sdk <expected associations> [polls]
  */
 import { ListAssociationsCommand, SSMClient, paginateListAssociations } from "@aws-sdk/client-ssm";
+import { performance } from "node:perf_hooks";
+import process from "node:process";
+import { setTimeout } from "node:timers";
+import { URL } from "node:url";
 
 const [mode, expectedRaw, pollsRaw] = process.argv.slice(2);
 const expected = Number(expectedRaw);

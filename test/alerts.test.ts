@@ -40,6 +40,7 @@ const ALERTS = [
   "SsmExporterDataStale",
   "SsmExporterAbsent",
   "SsmExporterShardMissing",
+  "SsmExporterDiscoveryFailing",
 ];
 
 describe("alerts.yaml", () => {

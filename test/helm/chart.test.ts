@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCommandLine, type Config } from "../../src/config/config.js";
 import { parseDuration } from "../../src/config/duration.js";
 import { ConfigError } from "../../src/config/fields.js";
-import { parseTargets } from "../../src/config/file.js";
+import { parseConfigFile, parseTargets } from "../../src/config/file.js";
 import { CHART_DIR, CI_FILES, NAMESPACE, REPO, lint, only, template, templateRun, type Inputs, type K8sObject } from "./helm.js";
 import { validateObject } from "./kubernetes-schemas.js";
 
@@ -259,8 +259,9 @@ describe("the pod", () => {
 });
 
 describe("the exporter's arguments", () => {
-  it.each(CASES)("of %s are accepted by the exporter", (name) => {
-    expect(exporterConfig(name, objectsOf(name)).targets.length).toBeGreaterThan(0);
+  it.each(CASES)("of %s are accepted by the exporter, which has targets to poll or an organization to discover", (name) => {
+    const config = exporterConfig(name, objectsOf(name));
+    expect(config.targets.length > 0 || config.discovery !== undefined).toBe(true);
   });
 
   it("of the defaults are the exporter's own defaults", () => {
@@ -406,8 +407,10 @@ describe("the ServiceAccount", () => {
   });
 });
 
+const MULTI = "ci/multi-account-values.yaml";
+const ORGANIZATION = "ci/organization-values.yaml";
+
 describe("config.targets", () => {
-  const MULTI = "ci/multi-account-values.yaml";
   const targetsOf = (file: string) => (chartYaml(...file.split("/")).config as Json).targets as Json[];
 
   it(`of ${MULTI} lists role targets and a default one with filters`, () => {
@@ -431,7 +434,7 @@ describe("config.targets", () => {
     expect(config.targets.map((t) => [t.roleArn, t.regions])).toEqual(targetsOf(MULTI).map((t) => [t.role_arn, t.regions]));
   });
 
-  it.each(CASES.filter(([name]) => name !== MULTI))("of %s are unset: no ConfigMap, no --config.file, no mount", (name) => {
+  it.each(CASES.filter(([name]) => name !== MULTI && name !== ORGANIZATION))("of %s are unset: no ConfigMap, no --config.file, no mount", (name) => {
     const objects = objectsOf(name);
     expect(objects.filter((o) => o.metadata.name.endsWith("-targets"))).toEqual([]);
     expect(flagValue(argsOf(objects), "--config.file")).toBeUndefined();
@@ -479,6 +482,143 @@ describe("config.targets", () => {
     ["config.filters", { filters: ["Name=x"] }, "at '/config/filters'"],
   ])("next to %s fail the render", async (_key, extra, message) => {
     const result = await templateRun({ values: { config: { targets: [{ regions: ["eu-west-1"] }], ...extra } } });
+    expect(result.ok).toBe(false);
+    expect(result.stderr).toContain(message);
+  });
+});
+
+describe("config.organization (account discovery)", () => {
+  const orgValues = () => chartYaml("ci", "organization-values.yaml").config as Json;
+  const fileOf = (objects: readonly K8sObject[]) => dataOf(only(objects, "ConfigMap", "-targets"))["targets.yaml"] ?? "";
+  /** The exporter's parse of a values organization section: the config file's own keys, as the chart writes them. */
+  const expected = (org: Json, intervalMs: number | undefined) => ({
+    organization: parseConfigFile(JSON.stringify({ organization: org }), "values").organization,
+    intervalMs,
+  });
+
+  it(`of ${ORGANIZATION} sets every key of the section, next to a target, sharded`, () => {
+    const org = orgValues().organization as Json;
+    expect(Object.keys(org).sort()).toEqual(
+      [
+        "role_arn",
+        "external_id",
+        "session_name",
+        "member_role",
+        "member_external_id",
+        "member_session_name",
+        "regions",
+        "filters",
+        "include_accounts",
+        "exclude_accounts",
+        "organizational_units",
+      ].sort(),
+    );
+    expect(orgValues().targets).toHaveLength(1);
+    expect(workload(objectsOf(ORGANIZATION)).kind).toBe("StatefulSet");
+  });
+
+  it(`of ${ORGANIZATION} becomes the targets ConfigMap next to the targets, which the exporter reads at --config.file`, () => {
+    const objects = objectsOf(ORGANIZATION);
+    const file = fileOf(objects);
+    expect(parseYaml(file)).toEqual({ targets: orgValues().targets, organization: orgValues().organization });
+    const parsed = parseConfigFile(file, "targets.yaml");
+    expect(parsed.targets).toHaveLength(1);
+    expect(parsed.organization).toEqual({
+      roleArn: "arn:aws:iam::111122223333:role/organizations-reader",
+      externalId: "ssm-exporter-org",
+      sessionName: "ssm-exporter-discovery",
+      memberRole: "arn:aws:iam::{account_id}:role/ssm-association-exporter-member",
+      memberExternalId: "ssm-exporter-member",
+      memberSessionName: "ssm-exporter-member",
+      regions: ["us-east-1", "eu-west-1"],
+      filters: [{ key: "AssociationStatusName", value: "Failed" }],
+      includeAccounts: ["222233334444", "555566667777"],
+      excludeAccounts: ["444455556666"],
+      organizationalUnits: ["ou-ab12-abcdefgh", "r-ab12"],
+    });
+    const args = argsOf(objects);
+    expect(flagValue(args, "--config.file")).toBe("/etc/ssm-association-exporter/targets.yaml");
+    expect(mountedFile(objects, "/etc/ssm-association-exporter/targets.yaml")).toBe(file);
+    expect(flagValue(args, "--discovery.interval")).toBe("30m");
+    expect(args.filter((a) => a.startsWith("--aws.region=") || a.startsWith("--ssm.filter="))).toEqual([]);
+    for (const ordinal of [0, 1]) {
+      const config = exporterConfig(ORGANIZATION, objects, ordinal);
+      expect(config.discovery).toEqual(expected(orgValues().organization as Json, parseDuration("30m")));
+      expect(config.targets.map((t) => t.accountId)).toEqual(["111122223333"]);
+      expect(config.shard).toEqual({ index: ordinal, total: 2 });
+    }
+  });
+
+  it("alone, without targets, is the whole file; --discovery.interval is the default 1h", async () => {
+    const organization = { member_role: "arn:aws:iam::{account_id}:role/ssm-association-exporter", regions: ["eu-west-1"] };
+    const objects = await template({ values: { config: { organization } } });
+    expect(parseYaml(fileOf(objects))).toEqual({ organization });
+    expect(argsOf(objects).filter((a) => /^--(config\.file|discovery\.interval)=/.test(a))).toEqual([
+      "--config.file=/etc/ssm-association-exporter/targets.yaml",
+      "--discovery.interval=1h",
+    ]);
+    const config = exporterConfig("organization alone", objects);
+    expect(config.targets).toEqual([]);
+    expect(config.discovery).toEqual(expected(organization, parseDuration("1h")));
+  });
+
+  it.each(CASES.filter(([name]) => name !== ORGANIZATION))("of %s is unset: no --discovery.interval, no discovery", (name) => {
+    const objects = objectsOf(name);
+    expect(flagValue(argsOf(objects), "--discovery.interval")).toBeUndefined();
+    expect(exporterConfig(name, objects).discovery).toBeUndefined();
+  });
+
+  it("set to null (to drop a default or an earlier values file) is unset", async () => {
+    const objects = await template({ files: [ORGANIZATION], values: { config: { organization: null } } });
+    expect(parseYaml(fileOf(objects))).toEqual({ targets: orgValues().targets });
+    expect(flagValue(argsOf(objects), "--discovery.interval")).toBeUndefined();
+    expect(exporterConfig("organization null", objects).discovery).toBeUndefined();
+  });
+
+  it("rolls the pods when it changes: only the checksum annotation tells the workload", async () => {
+    const changed = await template({ files: [ORGANIZATION], values: { config: { organization: { regions: ["ap-southeast-2"] } } } });
+    const before = deploymentOf(objectsOf(ORGANIZATION)).template;
+    const after = deploymentOf(changed).template;
+    expect(after.spec.containers[0]?.args).toEqual(before.spec.containers[0]?.args);
+    expect(after.metadata.annotations?.["checksum/config"]).not.toBe(before.metadata.annotations?.["checksum/config"]);
+  });
+
+  it("in the commented example of values.yaml renders to a file the exporter accepts", async () => {
+    const lines = chartFile("values.yaml").split("\n");
+    const start = lines.indexOf("  # organization:");
+    expect(start, "`  # organization:` in values.yaml").toBeGreaterThan(0);
+    const block: string[] = [];
+    for (let i = start; i < lines.length && /^ {2}#( |$)/.test(lines[i] ?? "") && !(lines[i] ?? "").startsWith("  # -- "); i++) {
+      block.push((lines[i] ?? "").replace(/^ {2}# ?/, ""));
+    }
+    const example = parseYaml(block.join("\n")) as { organization: Json };
+    const objects = await template({ values: { config: example } });
+    expect(exporterConfig("organization example", objects).discovery).toEqual(expected(example.organization, parseDuration("1h")));
+  });
+
+  it("with a region typo renders, but the exporter refuses the file", async () => {
+    const objects = await template({ values: { config: { organization: { member_role: "arn:aws:iam::{account_id}:role/r", regions: ["us-eest-1"] } } } });
+    let error: unknown;
+    try {
+      parseConfigFile(fileOf(objects), "targets.yaml");
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toContain('targets.yaml: organization.regions[0]: "us-eest-1" is not a region');
+  });
+
+  it.each<[string, Json, string]>([
+    // values.schema.json refuses these first; the template's own check stands behind it.
+    ["next to config.regions", { regions: ["us-east-1"] }, "at '/config/regions'"],
+    ["next to config.filters", { filters: ["Name=x"] }, "at '/config/filters'"],
+    [
+      "with an account both included and excluded",
+      { organization: { include_accounts: ["222233334444", "444455556666"] } },
+      'config.organization.include_accounts: "444455556666" is also in config.organization.exclude_accounts',
+    ],
+  ])("%s fails the render, naming the keys", async (_name, config, message) => {
+    const result = await templateRun({ files: [ORGANIZATION], values: { config: { targets: [], ...config } } });
     expect(result.ok).toBe(false);
     expect(result.stderr).toContain(message);
   });
@@ -617,6 +757,32 @@ describe("sharding", () => {
   });
 });
 
+/** config.organization values the schema refuses, each on top of a valid section. */
+const ORG = { member_role: "arn:aws:iam::{account_id}:role/ssm-association-exporter", regions: ["us-east-1"] };
+const organizationBad: Array<[string, object, string]> = [
+  ["organization as a list", { config: { organization: [ORG] } }, "at '/config/organization': got array, want object"],
+  ["an organization without member_role", { config: { organization: { regions: ["us-east-1"] } } }, "at '/config/organization': missing property 'member_role'"],
+  ["an organization without regions", { config: { organization: { member_role: ORG.member_role } } }, "at '/config/organization': missing property 'regions'"],
+  ["a member_role without {account_id}", { config: { organization: { ...ORG, member_role: "arn:aws:iam::222233334444:role/r" } } }, "at '/config/organization/member_role'"],
+  ["a member_role that is no role ARN", { config: { organization: { ...ORG, member_role: "{account_id}" } } }, "at '/config/organization/member_role'"],
+  ["an organization role_arn that is no role ARN", { config: { organization: { ...ORG, role_arn: "arn:aws:iam::1111:role/r" } } }, "at '/config/organization/role_arn'"],
+  ["an organization external_id without role_arn", { config: { organization: { ...ORG, external_id: "abc" } } }, "'role_arn' required, if 'external_id' exists"],
+  ["an organization session_name without role_arn", { config: { organization: { ...ORG, session_name: "abc" } } }, "'role_arn' required, if 'session_name' exists"],
+  ["a member_session_name with a space", { config: { organization: { ...ORG, member_session_name: "a b" } } }, "at '/config/organization/member_session_name'"],
+  ["a member_external_id of one character", { config: { organization: { ...ORG, member_external_id: "x" } } }, "at '/config/organization/member_external_id'"],
+  ["no organization region", { config: { organization: { ...ORG, regions: [] } } }, "at '/config/organization/regions'"],
+  ["an organization region twice", { config: { organization: { ...ORG, regions: ["us-east-1", "us-east-1"] } } }, "at '/config/organization/regions': items at 0 and 1 are equal"],
+  ["an organization filter with an unknown key", { config: { organization: { ...ORG, filters: ["Nope=x"] } } }, "at '/config/organization/filters/0'"],
+  ["an account id as a number (unquoted)", { config: { organization: { ...ORG, include_accounts: [222233334444] } } }, "at '/config/organization/include_accounts/0': got number, want string"],
+  ["an account id of 11 digits", { config: { organization: { ...ORG, exclude_accounts: ["22223333444"] } } }, "at '/config/organization/exclude_accounts/0'"],
+  ["an empty include_accounts", { config: { organization: { ...ORG, include_accounts: [] } } }, "at '/config/organization/include_accounts'"],
+  ["an organizational unit id that is an account id", { config: { organization: { ...ORG, organizational_units: ["222233334444"] } } }, "at '/config/organization/organizational_units/0'"],
+  ["an organizational unit id in capitals", { config: { organization: { ...ORG, organizational_units: ["ou-AB12-abcdefgh"] } } }, "at '/config/organization/organizational_units/0'"],
+  ["an unknown key in organization", { config: { organization: { ...ORG, accounts: ["222233334444"] } } }, "at '/config/organization': additional properties 'accounts' not allowed"],
+  ["a camelCase key in organization", { config: { organization: { ...ORG, memberRole: ORG.member_role } } }, "additional properties 'memberRole' not allowed"],
+  ["a discoveryInterval that is no duration", { config: { discoveryInterval: "hourly" } }, "at '/config/discoveryInterval'"],
+];
+
 describe("values.schema.json, as Helm applies it", () => {
   const bad: Array<[string, object, string]> = [
     ["service.port as a string", { service: { port: "9877" } }, "at '/service/port': got string, want integer"],
@@ -687,6 +853,7 @@ describe("values.schema.json, as Helm applies it", () => {
     ],
     ["a target filter with an unknown key", { config: { targets: [{ regions: ["us-east-1"], filters: ["Nope=x"] }] } }, "at '/config/targets/0/filters/0'"],
     ["a target filter without value", { config: { targets: [{ regions: ["us-east-1"], filters: ["Name="] }] } }, "at '/config/targets/0/filters/0'"],
+    ...organizationBad,
   ];
 
   it.each(bad)("rejects %s in helm template, naming the key", async (_name, values, message) => {

@@ -200,6 +200,17 @@ StatefulSet: what the exporter would refuse to start with, failed at render time
 {{- if and .Values.config.targets (or .Values.config.regions .Values.config.filters) }}
 {{- fail "config.targets cannot be combined with config.regions or config.filters (the exporter refuses --config.file next to --aws.region and --ssm.filter): set config.regions and config.filters to [] and list the regions and filters of each target in config.targets" }}
 {{- end }}
+{{- with .Values.config.organization }}
+{{- if or $.Values.config.regions $.Values.config.filters }}
+{{- fail "config.organization cannot be combined with config.regions or config.filters (the exporter refuses --config.file next to --aws.region and --ssm.filter): set config.regions and config.filters to [] and list the regions and filters in config.organization" }}
+{{- end }}
+{{- $excluded := .exclude_accounts | default list }}
+{{- range $id := .include_accounts | default list }}
+{{- if has $id $excluded }}
+{{- fail (printf "config.organization.include_accounts: %q is also in config.organization.exclude_accounts (the exporter refuses an account both included and excluded)" $id) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- $web := .Values.webConfig }}
 {{- if $web.enabled }}
 {{- if and $web.existingSecret $web.config }}
@@ -224,8 +235,8 @@ downward API) and `--shard.pod-name=$(POD_NAME) --total-shards=<sharding.replica
 metadata:
   annotations:
     {{- /* A change of config or aws rolls the pods. Most of config is in the arguments, which roll the pods
-           anyway; config.targets is in the targets ConfigMap, which does not, so the checksum (over the
-           whole of config, targets included) is what restarts the exporter on a new list of targets. */}}
+           anyway; config.targets and config.organization are in the targets ConfigMap, which does not, so the
+           checksum (over the whole of config, both included) is what restarts the exporter on a new file. */}}
     checksum/config: {{ dict "config" .Values.config "aws" .Values.aws | toJson | sha256sum }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
@@ -278,8 +289,11 @@ spec:
         - {{ printf "--ssm.describe-interval=%s" .Values.config.describeInterval | quote }}
         - {{ printf "--ssm.enrichment-concurrency=%d" (int .Values.config.enrichmentConcurrency) | quote }}
         {{- end }}
-        {{- if .Values.config.targets }}
+        {{- if or .Values.config.targets .Values.config.organization }}
         - "--config.file=/etc/ssm-association-exporter/targets.yaml"
+        {{- end }}
+        {{- if .Values.config.organization }}
+        - {{ printf "--discovery.interval=%s" .Values.config.discoveryInterval | quote }}
         {{- end }}
         {{- range .Values.config.regions }}
         - {{ printf "--aws.region=%s" . | quote }}
@@ -362,8 +376,8 @@ spec:
         # The root filesystem is read-only; Node.js and the AWS SDK get a writable /tmp.
         - name: tmp
           mountPath: /tmp
-        {{- if .Values.config.targets }}
-        # config.targets, from the targets ConfigMap (--config.file).
+        {{- if or .Values.config.targets .Values.config.organization }}
+        # config.targets and config.organization, from the targets ConfigMap (--config.file).
         - name: targets
           mountPath: /etc/ssm-association-exporter
           readOnly: true
@@ -388,7 +402,7 @@ spec:
   volumes:
     - name: tmp
       emptyDir: {}
-    {{- if .Values.config.targets }}
+    {{- if or .Values.config.targets .Values.config.organization }}
     - name: targets
       configMap:
         name: {{ include "ssm-association-exporter.fullname" . }}-targets

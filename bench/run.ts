@@ -1194,7 +1194,7 @@ interface MemoryRun {
 /** dist/main.js polling one region of `size` associations every 2 s, /metrics (gzip) scraped every second, until `polls` successful polls. */
 async function memoryRun(simulatorUrl: string, size: number, nodeFlags: readonly string[], polls: number): Promise<MemoryRun> {
   const started = Date.now();
-  const { child, url } = await startDistExporter(`exporter (${size}, ${nodeFlags.join(" ") || "no flags"})`, nodeFlags, [`--aws.region=${BENCH_REGION}`, "--poll.interval=2s"], pollEnv(simulatorUrl), 300_000);
+  const { child, url } = await startDistExporter(`exporter (${size}, ${nodeFlags.join(" ") || "no flags"})`, nodeFlags, [`--aws.region=${BENCH_REGION}`, "--poll.interval=2s", "--poll.timeout=5m"], pollEnv(simulatorUrl), 300_000);
   let scrapes = 0;
   try {
     const deadline = Date.now() + 60_000 + polls * Math.max(10_000, size); // a generous bound: ~1 ms per association per poll

@@ -4,7 +4,7 @@ import { ScheduleBook } from "../schedule/schedule-book.js";
 import { combine, compressChunk, compressFinal, gzipMember, type Chunk } from "./gzip.js";
 import { toOpenMetrics } from "./openmetrics.js";
 import type { FamilyOptions } from "./families.js";
-import { familyHeader, renderTargetFamilies, snapshotFamilies } from "./render.js";
+import { familyHeader, renderTargetFamilyBytes, snapshotFamilies } from "./render.js";
 import type { SelfMetrics } from "./self-metrics.js";
 
 export type Format = "text" | "openmetrics";
@@ -36,8 +36,8 @@ interface Served {
 
 interface RenderedTarget {
   readonly state: TargetState;
-  /** One chunk per family, in snapshotFamilies order. */
-  readonly chunks: readonly Chunk[];
+  /** Per family, in snapshotFamilies order, its chunks in order (none when the family has no series here). */
+  readonly chunks: readonly (readonly Chunk[])[];
   readonly seriesCount: number;
 }
 
@@ -135,10 +135,7 @@ export class ExpositionStore {
     const ordered: Chunk[] = [];
     families.forEach((_, i) => {
       ordered.push(this.headers?.[i] as Chunk);
-      for (const target of targets) {
-        const chunk = target.chunks[i];
-        if (chunk && chunk.text.length > 0) ordered.push(chunk);
-      }
+      for (const target of targets) for (const chunk of target.chunks[i] ?? []) if (chunk.text.length > 0) ordered.push(chunk);
     });
     const sums = combine(ordered);
     // One synchronous step: the rendered bytes and the counters' view of the targets change together.
@@ -165,7 +162,7 @@ export class ExpositionStore {
       book = new ScheduleBook();
       this.schedules.set(state.key, book);
     }
-    const { families, seriesCount, schedulesNotUnderstood } = renderTargetFamilies(state, book, this.families);
+    const { families, seriesCount, schedulesNotUnderstood } = renderTargetFamilyBytes(state, book, this.families);
     for (const { association, reason } of schedulesNotUnderstood) {
       if (state.accountId === undefined) continue; // never: an unknown account renders no association
       this.selfMetrics.recordScheduleNotUnderstood({ accountId: state.accountId, region: state.region });
@@ -181,7 +178,7 @@ export class ExpositionStore {
         "schedule not understood",
       );
     }
-    const chunks = await Promise.all(families.map((f) => compressChunk(Buffer.from(f, "utf8"))));
+    const chunks = await Promise.all(families.map((pieces) => Promise.all(pieces.map((piece) => compressChunk(piece)))));
     return { state, chunks, seriesCount };
   }
 

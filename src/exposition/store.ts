@@ -30,7 +30,14 @@ interface Served {
   readonly deflate: readonly Buffer[];
   readonly textLength: number;
   readonly deflateLength: number;
-  readonly crc32: number;
+  /** The chunks, for the gzip trailer's CRC-32. */
+  readonly chunks: readonly Chunk[];
+  /**
+   * CRC-32 of all the text, combined from the chunks' at the first gzip scrape of this snapshot, not at
+   * publish: with 400 targets (5,200 chunks) combining costs ~140 ms, and a round of polls publishes 400
+   * times between two scrapes.
+   */
+  crc32: number | undefined;
   readonly seriesCount: number;
 }
 
@@ -108,7 +115,8 @@ export class ExpositionStore {
     const tail = await this.tail(format);
     const contentType = CONTENT_TYPES[format];
     if (encoding === "gzip") {
-      const gzip = gzipMember(served ?? EMPTY, tail);
+      if (served !== undefined) served.crc32 ??= combine(served.chunks).crc32;
+      const gzip = gzipMember(served === undefined ? EMPTY : { ...served, crc32: served.crc32 ?? 0 }, tail);
       return { chunks: gzip.chunks, length: gzip.length, contentType, encoding };
     }
     const text = served?.text ?? [];
@@ -137,13 +145,21 @@ export class ExpositionStore {
       ordered.push(this.headers?.[i] as Chunk);
       for (const target of targets) for (const chunk of target.chunks[i] ?? []) if (chunk.text.length > 0) ordered.push(chunk);
     });
-    const sums = combine(ordered);
+    let textLength = 0;
+    let deflateLength = 0;
+    for (const chunk of ordered) {
+      textLength += chunk.text.length;
+      deflateLength += chunk.deflate.length;
+    }
     // One synchronous step: the rendered bytes and the counters' view of the targets change together.
     this.served = {
       snapshot,
       text: ordered.map((c) => c.text),
       deflate: ordered.map((c) => c.deflate),
-      ...sums,
+      textLength,
+      deflateLength,
+      chunks: ordered,
+      crc32: undefined,
       seriesCount: targets.reduce((n, t) => n + t.seriesCount, 0),
     };
     if (isReady(snapshot)) this.wasReady = true;

@@ -128,9 +128,11 @@ export const ASSOCIATION_FAMILIES: readonly AssociationFamily[] = [
     type: "gauge",
     extraLabels: ["status"],
     samples: (a) => {
-      const counts = new Map<string, number>(ALWAYS_PRESENT_TARGET_STATUSES.map((status) => [status, 0]));
-      for (const [status, value] of a.targetCounts) counts.set(status, value);
-      return [...counts].map(([status, value]) => ({ labels: { status }, value }));
+      // The always-present statuses first (0 when absent), then the others in AWS's order; no Map per association.
+      const always: readonly string[] = ALWAYS_PRESENT_TARGET_STATUSES;
+      const samples: Sample[] = ALWAYS_PRESENT_TARGET_STATUSES.map((status) => ({ labels: { status }, value: a.targetCounts.get(status) ?? 0 }));
+      for (const [status, value] of a.targetCounts) if (!always.includes(status)) samples.push({ labels: { status }, value });
+      return samples;
     },
   },
   {

@@ -42,6 +42,12 @@ FROM node:24.21.0-bookworm-slim AS runtime
 # smaller. No stage of ours leaves an npm or Yarn cache here (test:container checks).
 WORKDIR /app
 ENV NODE_ENV=production
+# V8's young generation at most 2 × 2 MiB semi-spaces instead of 2 × 16 MiB: the garbage of a poll (SDK
+# responses, lines of text) is short-lived, and a smaller nursery keeps ~30 MiB less resident for a few
+# percent more CPU (`npm run bench`, part E, measures the image's flags against none). The old generation
+# is left to Node.js, which sizes it from the container's memory limit; append to NODE_OPTIONS, do not
+# replace it, to add flags.
+ENV NODE_OPTIONS="--max-semi-space-size=2"
 # Owned by root and not writable by the user below: the app never writes under /app, so the image
 # runs with a read-only root filesystem (docker run --read-only, readOnlyRootFilesystem: true).
 COPY --from=prod-deps /app/node_modules ./node_modules

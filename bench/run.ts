@@ -1386,7 +1386,7 @@ async function partE(): Promise<void> {
   console.log("");
   console.log(table(["N", "first poll CPU s exporter / SDK", "ratio", "steady poll CPU s exporter / SDK", "ratio", "exporter polls s (run 1 | run 2)", "SDK polls s (run 1 | run 2)", "10,000: first ≤1.3×"], cpuRows));
   console.log("");
-  console.log(`Memory: \`node <flags> dist/main.js --poll.interval=2s\` (nothing loaded in front of it) against the simulator, one region, /metrics`);
+  console.log(`Memory: \`node <flags> dist/main.js --poll.interval=<interval>\` (nothing loaded in front of it) against the simulator, one region, /metrics`);
   console.log(`(gzip) scraped every second, until ${polls} successful polls; peak RSS = VmHWM of /proc/<pid>/status, RSS = VmRSS at the end, CPU = the`);
   console.log(`whole process's. Flags: none, and the image's NODE_OPTIONS (${imageFlags.join(" ") || "the Dockerfile sets none"}).`);
   console.log("");

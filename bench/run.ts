@@ -1194,11 +1194,12 @@ interface MemoryRun {
 }
 
 /**
- * The memory runs' --poll.interval (and so --poll.timeout, which may not exceed it): 5 s, 1 s more per 3,500
- * associations above 17,500 (15 s at 50,000), well above a poll's wall time on a busy 2-core machine.
+ * The memory runs' --poll.interval (and so --poll.timeout, which may not exceed it), well above a poll's wall
+ * time on a busy 2-core machine: 2 s below 5,000 associations (CI's smoke run fits in its 90 s), else 5 s, 1 s
+ * more per 3,500 associations above 17,500 (15 s at 50,000).
  */
 function memoryPollIntervalSeconds(size: number): number {
-  return Math.max(5, Math.ceil(size / 3_500));
+  return size < 5_000 ? 2 : Math.max(5, Math.ceil(size / 3_500));
 }
 
 /** dist/main.js polling one region of `size` associations every few seconds, /metrics (gzip) scraped every second, until `polls` successful polls. */

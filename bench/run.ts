@@ -1243,7 +1243,7 @@ async function cpuPolls(simulatorUrl: string, mode: "exporter" | "sdk", size: nu
 }
 
 interface ScaleRound {
-  round: number;
+  readonly round: number;
   spanSeconds: number;
   slowestPollSeconds: number;
   completedAt: number;
@@ -1279,6 +1279,9 @@ async function scaleRun(simulatorUrl: string, nodeFlags: readonly string[], roun
   const started = Date.now();
   const { child, url } = await startDistExporter("exporter (scale)", nodeFlags, [`--config.file=${configFile}`], pollEnv(simulatorUrl), 600_000);
   const readyAfter = (Date.now() - started) / 1000;
+  // Per round k, per target: the latest sample that shows k successful polls. The latest, not the first: the
+  // polls counter is a self-metric counted as the poll finishes, the timestamps are rendered with the data when
+  // the snapshot is published (serialised, a moment later), so the first scrape may pair k with poll k−1's times.
   const byRound = new Map<number, Map<string, TargetSample>>();
   const result: ScaleRound[] = [];
   let scrapes = 0;
@@ -1296,19 +1299,25 @@ async function scaleRun(simulatorUrl: string, nodeFlags: readonly string[], roun
         if (sample.successes < 1) continue;
         let round = byRound.get(sample.successes);
         if (!round) byRound.set(sample.successes, (round = new Map()));
-        if (!round.has(key)) round.set(key, sample);
+        round.set(key, sample);
       }
       const next = result.length + 1;
       const round = byRound.get(next);
       if (round && round.size === sizes.length) {
-        const values = [...round.values()];
-        const end = Math.max(...values.map((s) => s.lastSuccess));
-        const start = Math.min(...values.map((s) => s.lastSuccess - s.duration));
         const cpu = processCpuSeconds(child.proc.pid);
-        result.push({ round: next, spanSeconds: end - start, slowestPollSeconds: Math.max(...values.map((s) => s.duration)), completedAt: (Date.now() - started) / 1000, cpuSeconds: cpu - lastCpu });
+        result.push({ round: next, spanSeconds: Number.NaN, slowestPollSeconds: Number.NaN, completedAt: (Date.now() - started) / 1000, cpuSeconds: cpu - lastCpu });
         lastCpu = cpu;
       }
       await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
+    // One more scrape after the last publishes, then each round's times from the samples that settled.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    for (const [key, sample] of targetSamples(await scrapeText(url))) byRound.get(sample.successes)?.set(key, sample);
+    for (const r of result) {
+      const values = [...(byRound.get(r.round)?.values() ?? [])];
+      const end = Math.max(...values.map((s) => s.lastSuccess));
+      r.spanSeconds = end - Math.min(...values.map((s) => s.lastSuccess - s.duration));
+      r.slowestPollSeconds = Math.max(...values.map((s) => s.duration));
     }
     const memory = procMemoryKiB(child.proc.pid);
     return { targets: sizes.length, total, largest: Math.max(...sizes), readyAfter, rounds: result, peakMiB: memory.peak / 1024, rssMiB: memory.rss / 1024, scrapes, failures };
@@ -1318,8 +1327,9 @@ async function scaleRun(simulatorUrl: string, nodeFlags: readonly string[], roun
 }
 
 async function partE(): Promise<void> {
-  const smoke = Math.max(...SIZES) < 10_000;
-  const memorySizes = SIZES;
+  const smoke = Math.max(...SIZES) < 10_000 && process.env.BENCH_E_SIZES !== "none";
+  // BENCH_E_SIZES=none: the scale run only.
+  const memorySizes = process.env.BENCH_E_SIZES === "none" ? [] : SIZES;
   const polls = integerList("BENCH_E_POLLS", "10", 1, 100)[0] ?? 10;
   const imageFlags = imageNodeFlags();
   const flagSets: string[][] = [[], ...(imageFlags.length > 0 ? [imageFlags] : [])];

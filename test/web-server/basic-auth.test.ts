@@ -8,6 +8,17 @@ import { fixture, replaceFile, scratchWithFixtures, simulatorEnv, startExporterP
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
+
+/**
+ * A process started in a beforeAll lives until the file's afterAll hooks run (an afterAll registered
+ * inside a beforeAll would never run, and the process would outlive the test run).
+ */
+const started: (() => void)[] = [];
+const killAfterAll = (kill: () => void): void => void started.push(kill);
+afterAll(() => {
+  for (const kill of started.splice(0)) kill();
+});
+
 let simulator: RunningSimulator;
 beforeAll(async () => {
   simulator = await startSimulator();
@@ -22,7 +33,7 @@ describe("basic auth with users.web-config.yml (plain HTTP)", () => {
     const dir = scratchWithFixtures(afterAll);
     const file = join(dir, "web.yml");
     replaceFile(file, `${fixture("users.web-config.yml")}http_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n`);
-    exporter = await startExporterProcess([`--web.config.file=${file}`], simulatorEnv(simulator.url), afterAll);
+    exporter = await startExporterProcess([`--web.config.file=${file}`], simulatorEnv(simulator.url), killAfterAll);
     url = `http://127.0.0.1:${exporter.port}`;
   });
 

@@ -12,6 +12,17 @@ const WRONG_CA = fixture("client-ca.pem");
 const serial = (pem: string) => new X509Certificate(pem).serialNumber.toUpperCase();
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 
+
+/**
+ * A process started in a beforeAll lives until the file's afterAll hooks run (an afterAll registered
+ * inside a beforeAll would never run, and the process would outlive the test run).
+ */
+const started: (() => void)[] = [];
+const killAfterAll = (kill: () => void): void => void started.push(kill);
+afterAll(() => {
+  for (const kill of started.splice(0)) kill();
+});
+
 let simulator: RunningSimulator;
 beforeAll(async () => {
   simulator = await startSimulator();
@@ -23,7 +34,7 @@ describe("HTTPS with tls.web-config.yml", () => {
   let exporter: RunningExporterProcess;
   let url: string;
   beforeAll(async () => {
-    exporter = await startExporterProcess([`--web.config.file=${join(TLS_FIXTURES, "tls.web-config.yml")}`], simulatorEnv(simulator.url), afterAll);
+    exporter = await startExporterProcess([`--web.config.file=${join(TLS_FIXTURES, "tls.web-config.yml")}`], simulatorEnv(simulator.url), killAfterAll);
     url = `https://127.0.0.1:${exporter.port}`;
   });
 
@@ -74,7 +85,7 @@ describe("mutual TLS with mtls.web-config.yml (RequireAndVerifyClientCert, SAN p
   let exporter: RunningExporterProcess;
   let url: string;
   beforeAll(async () => {
-    exporter = await startExporterProcess([`--web.config.file=${join(TLS_FIXTURES, "mtls.web-config.yml")}`, "--log.level=debug"], simulatorEnv(simulator.url), afterAll);
+    exporter = await startExporterProcess([`--web.config.file=${join(TLS_FIXTURES, "mtls.web-config.yml")}`, "--log.level=debug"], simulatorEnv(simulator.url), killAfterAll);
     url = `https://127.0.0.1:${exporter.port}`;
   });
   const client = (name: string) => ({ ca: CA, cert: fixture(`${name}.pem`), key: fixture(`${name}-key.pem`) });

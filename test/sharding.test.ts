@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../dev/simulator/server.js";
-import { ConfigError, parseCommandLine, type Config } from "../src/config/config.js";
+import { parseCommandLine } from "../src/config/config.js";
+import { configProblems, runConfig } from "./config/command-line.js";
 import { startExporter, type RunningExporter } from "../src/exporter.js";
 import { inShard, shardKey, shardOf } from "../src/sharding.js";
 import { captureLogger } from "./helpers.js";
@@ -60,21 +61,8 @@ describe("shardKey", () => {
   });
 });
 
-function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
-  const result = parseCommandLine(["--aws.region=us-east-1", ...argv], env, "1.2.3");
-  if (result.kind !== "run") throw new Error(`expected a run, got ${result.kind}`);
-  return result.config;
-}
-
-function problems(argv: string[], env: NodeJS.ProcessEnv = {}): readonly string[] {
-  try {
-    run(argv, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => runConfig(["--aws.region=us-east-1", ...argv], env);
+const problems = (argv: string[], env: NodeJS.ProcessEnv = {}) => configProblems(["--aws.region=us-east-1", ...argv], env);
 
 describe("--shard, --total-shards, --shard.pod-name", () => {
   it("not sharded by default; the shard from the flag, its variable, or the ordinal of a StatefulSet pod name", () => {

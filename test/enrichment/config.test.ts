@@ -1,21 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseCommandLine, type Config } from "../../src/config/config.js";
+import { parseCommandLine } from "../../src/config/config.js";
+import { configProblems, runConfig } from "../config/command-line.js";
 
-function run(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
-  const result = parseCommandLine(argv, env, "1.2.3", "eu-west-1");
-  if (result.kind !== "run") throw new Error(`expected a run, got ${result.kind}`);
-  return result.config;
-}
-
-function problems(argv: string[], env: NodeJS.ProcessEnv = {}): readonly string[] {
-  try {
-    run(argv, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
+const run = runConfig;
+const problems = configProblems;
 
 const defaults = { describe: false, tags: undefined, failedTargets: undefined, intervalMs: 3_600_000, concurrency: 4 };
 

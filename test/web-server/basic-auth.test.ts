@@ -4,20 +4,12 @@ import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
 import { waitFor } from "../helpers.js";
-import { fixture, replaceFile, scratchWithFixtures, simulatorEnv, startExporterProcess, TLS_FIXTURES, type RunningExporterProcess } from "./harness.js";
+import { fixture, replaceFile, scratchWithFixtures, simulatorEnv, startExporterProcess, TLS_FIXTURES, cleanupAfterAll, type RunningExporterProcess } from "./harness.js";
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
 
-/**
- * A process started in a beforeAll lives until the file's afterAll hooks run (an afterAll registered
- * inside a beforeAll would never run, and the process would outlive the test run).
- */
-const started: (() => void)[] = [];
-const killAfterAll = (kill: () => void): void => void started.push(kill);
-afterAll(() => {
-  for (const kill of started.splice(0)) kill();
-});
+const killAfterAll = cleanupAfterAll();
 
 let simulator: RunningSimulator;
 beforeAll(async () => {

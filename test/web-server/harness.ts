@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PeerCertificate, TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { onTestFinished } from "vitest";
+import { afterAll, onTestFinished } from "vitest";
 import { TOOLS_REQUIRED } from "../debian-tools.js";
 import { waitFor } from "../helpers.js";
 import { freePort, simulatorEnv, spawnExporter, type Spawned } from "../process.js";
@@ -20,6 +20,19 @@ export function fixture(name: string): string {
 
 /** Cleanup registration: vitest's onTestFinished in a test, afterAll in a beforeAll. */
 export type Cleanup = (fn: () => void) => void;
+
+/**
+ * For processes started in a beforeAll: a Cleanup that runs at the file's afterAll. Call it at the top
+ * level of a test file (an afterAll registered inside a beforeAll never runs, and the process would
+ * outlive the test run).
+ */
+export function cleanupAfterAll(): Cleanup {
+  const pending: (() => void)[] = [];
+  afterAll(() => {
+    for (const fn of pending.splice(0)) fn();
+  });
+  return (fn) => void pending.push(fn);
+}
 
 /** A scratch folder holding copies of the TLS fixtures, where a test writes (and rewrites) its web config. */
 export function scratchWithFixtures(cleanup: Cleanup = onTestFinished): string {

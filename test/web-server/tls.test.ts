@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
 import { waitFor } from "../helpers.js";
-import { fixture, httpsError, httpsGet, scratchWithFixtures, simulatorEnv, skipWithoutTool, startExporterProcess, TLS_FIXTURES, type RunningExporterProcess } from "./harness.js";
+import { fixture, httpsError, httpsGet, scratchWithFixtures, simulatorEnv, skipWithoutTool, startExporterProcess, TLS_FIXTURES, cleanupAfterAll, type RunningExporterProcess } from "./harness.js";
 
 const CA = fixture("ca.pem");
 const WRONG_CA = fixture("client-ca.pem");
@@ -13,15 +13,7 @@ const serial = (pem: string) => new X509Certificate(pem).serialNumber.toUpperCas
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 
 
-/**
- * A process started in a beforeAll lives until the file's afterAll hooks run (an afterAll registered
- * inside a beforeAll would never run, and the process would outlive the test run).
- */
-const started: (() => void)[] = [];
-const killAfterAll = (kill: () => void): void => void started.push(kill);
-afterAll(() => {
-  for (const kill of started.splice(0)) kill();
-});
+const killAfterAll = cleanupAfterAll();
 
 let simulator: RunningSimulator;
 beforeAll(async () => {

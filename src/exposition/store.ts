@@ -34,8 +34,8 @@ interface Served {
   readonly chunks: readonly Chunk[];
   /**
    * CRC-32 of all the text, combined from the chunks' at the first gzip scrape of this snapshot, not at
-   * publish: with 400 targets (5,200 chunks) combining costs ~140 ms, and a round of polls publishes 400
-   * times between two scrapes.
+   * publish: a round of polls of 400 targets publishes 400 times between two scrapes, and combining
+   * their 5,200 chunks costs ~6 ms (it was ~140 ms before crc32Combine used precomputed powers).
    */
   crc32: number | undefined;
   readonly seriesCount: number;

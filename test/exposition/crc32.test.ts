@@ -27,4 +27,14 @@ describe("crc32", () => {
     const b = randomBytes(n);
     expect(crc32Combine(crc32(a), crc32(b), b.length)).toBe(zlibCrc(Buffer.concat([a, b])));
   });
+
+  it("agrees with zlib on 300 splits of one text at every kind of boundary, A empty or zero CRCs included", () => {
+    const text = randomBytes(200_003);
+    for (let i = 0; i < 300; i++) {
+      const cut = (i * 7_919 + i * i * 13) % text.length;
+      const a = text.subarray(0, cut);
+      const b = text.subarray(cut);
+      expect(crc32Combine(crc32(a), crc32(b), b.length), `cut ${cut}`).toBe(zlibCrc(text));
+    }
+  });
 });

@@ -28,15 +28,16 @@ function packedFiles(): string[] {
 describe("npm package", () => {
   const files = packedFiles();
 
-  it("holds the built exporter, its README and package.json", () => {
+  it("holds the built exporter, its README, LICENSE and package.json", () => {
+    expect(files).toContain("LICENSE");
     expect(files).toContain("dist/main.js");
     expect(files).toContain("dist/exporter.js");
     expect(files).toContain("package.json");
     expect(files).toContain("README.md");
   });
 
-  it("holds nothing but dist/, README.md and package.json", () => {
-    expect(files.filter((f) => !f.startsWith("dist/") && f !== "README.md" && f !== "package.json")).toEqual([]);
+  it("holds nothing but dist/, README.md, LICENSE and package.json", () => {
+    expect(files.filter((f) => !f.startsWith("dist/") && !["README.md", "LICENSE", "package.json"].includes(f))).toEqual([]);
   });
 
   it("holds neither the simulator nor the demo (development tools, built to dist-dev/)", () => {

@@ -6,7 +6,7 @@ import type { OrgAccountInfo } from "../../dev/simulator/organization.js";
 import { startSimulator, type RunningSimulator } from "../../dev/simulator/server.js";
 import { parseCommandLine } from "../../src/config/config.js";
 import { startExporter, type RunningExporter } from "../../src/exporter.js";
-import { captureLogger } from "../helpers.js";
+import { captureLogger, waitFor } from "../helpers.js";
 import { simulatorEnv, spawnExporter } from "../process.js";
 import { promtoolCheckMetrics } from "../promtool.js";
 import { sampleValue, samples, useSimulatorEndpoint } from "../integration/stack.js";
@@ -143,6 +143,33 @@ describe("account discovery (organization section)", () => {
     expect(sampleValue(text, "aws_ssm_exporter_discovered_accounts", {})).toBe(before.length);
     expect(stack.lines.filter((l) => typeof l.msg === "string" && l.msg.startsWith("account discovery failed"))).toMatchObject([
       { level: "warn", operation: "ListAccounts", aws_error: "AccessDeniedException", kept_accounts: before.length },
+    ]);
+  });
+
+  it("an empty answer, an answer of the wrong shape, and one that never comes all fail the discovery the same way: the last list kept", async () => {
+    const stack = await start(12, "", ["--aws.max-attempts=1", "--poll.timeout=2s"]);
+    const before = stack.polledAccounts(await stack.scrape());
+    const { sim } = stack.simulator;
+    for (const [kind, outcome] of [
+      ["emptyObject200", "InvalidResponse"],
+      ["wrongTypes", "InvalidResponse"],
+      ["slow", "PollTimeout"],
+    ] as const) {
+      sim.injectFault(kind === "slow" ? { kind, delayMs: 5_000, count: 1, operation: "ListAccounts" } : { kind, count: 1, operation: "ListAccounts" });
+      const started = performance.now();
+      expect(await stack.exporter.discovery?.runOnce(), kind).toBe(false);
+      expect(performance.now() - started, kind).toBeLessThan(4_000);
+      // The self-metrics are rendered at most once a second: wait for the counter rather than race it.
+      const text = await waitFor(async () => {
+        const t = await stack.scrape();
+        return (sampleValue(t, "aws_ssm_exporter_discovery_runs_total", { outcome }) ?? 0) >= 1 ? t : undefined;
+      }, 3_000, `${outcome} counted`);
+      expect(stack.polledAccounts(text), kind).toEqual(before);
+    }
+    expect(stack.lines.filter((l) => typeof l.msg === "string" && l.msg.startsWith("account discovery failed")).map((l) => l.aws_error)).toEqual([
+      "InvalidResponse",
+      "InvalidResponse",
+      "PollTimeout",
     ]);
   });
 

@@ -141,6 +141,21 @@ describe("--ssm.failed-targets", () => {
     expect(latest.executionId).not.toBe(before[0]?.labels.execution_id);
   });
 
+  it("tag labels and the failed-target families scraped as OpenMetrics: the same samples as the text format", async () => {
+    const stack = await startEnrichmentStack(["--ssm.failed-targets", "--ssm.tags", "--ssm.tag=team,cost-center"], N);
+    const text = await stack.scrape();
+    const reply = await fetch(`${stack.exporter.server.url}/metrics`, { headers: { accept: "application/openmetrics-text; version=1.0.0" } });
+    expect(reply.headers.get("content-type")).toMatch(/^application\/openmetrics-text/);
+    const om = await reply.text();
+    expect(om.trimEnd().endsWith("# EOF")).toBe(true);
+    for (const family of [INFO, LEFT_OUT, "aws_ssm_association_info"]) {
+      const lines = (body: string) => body.split("\n").filter((l) => l.startsWith(`${family}{`)).sort();
+      expect(lines(text).length, family).toBeGreaterThan(0);
+      expect(lines(om), family).toEqual(lines(text));
+    }
+    expect(om).toContain(",tag_cost_center=");
+  });
+
   it("flag off: no execution call and neither family", async () => {
     const stack = await startEnrichmentStack([], N);
     expect(stack.calls(EXECUTIONS) + stack.calls(TARGETS)).toBe(0);
